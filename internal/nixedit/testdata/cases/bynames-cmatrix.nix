@@ -1,0 +1,46 @@
+# markbot-test: op=mark line=@L@ want=already-broken
+{
+  lib,
+  stdenv,
+  fetchFromGitHub,
+  cmake,
+  ncurses,
+}:
+
+stdenv.mkDerivation (finalAttrs: {
+  pname = "cmatrix";
+  version = "2.0";
+
+  src = fetchFromGitHub {
+    owner = "abishekvashok";
+    repo = "cmatrix";
+    rev = "v${finalAttrs.version}";
+    hash = "sha256-@H@";
+  };
+
+  nativeBuildInputs = [ cmake ];
+  buildInputs = [ ncurses ];
+
+  cmakeFlags = [
+    (lib.cmakeFeature "CMAKE_POLICY_VERSION_MINIMUM" "3.10")
+  ];
+
+  postPatch = ''
+    substituteInPlace CMakeLists.txt \
+      --replace-fail "/usr/lib/kbd/consolefonts" "$out/share/consolefonts"
+  '';
+
+  meta = with lib; {
+    description = "Simulates the falling characters theme from The Matrix movie"; #@T
+    longDescription = ''
+      CMatrix simulates the display from "The Matrix" and is based
+      on the screensaver from the movie's website.
+    '';
+    homepage = "https://github.com/abishekvashok/cmatrix";
+    platforms = ncurses.meta.platforms;
+    maintainers = [ maintainers.AndersonTorres ];
+    license = licenses.gpl3Plus;
+    mainProgram = "cmatrix";
+    broken = true; # marked broken 2025-03-26
+  };
+})

@@ -1,0 +1,36 @@
+# markbot-test: op=mark line=@L@ want=changed
+{
+  lib,
+  stdenv,
+  fetchFromGitHub,
+  ncurses,
+}:
+
+stdenv.mkDerivation (finalAttrs: {
+  pname = "sl";
+  version = "5.05";
+
+  src = fetchFromGitHub {
+    owner = "eyJhb";
+    repo = "sl";
+    rev = finalAttrs.version;
+    hash = "sha256-@H@";
+  };
+
+  buildInputs = [ ncurses ];
+
+  makeFlags = [ "CC:=$(CC)" ];
+
+  installPhase = ''
+    runHook preInstall
+
+    install -Dm755 -t $out/bin sl
+    install -Dm644 -t $out/share/man/man1 sl.1{,.ja}
+
+    runHook postInstall
+  '';
+
+  passthru.updateScript = null;
+
+  meta = { description = "Steam Locomotive runs across your terminal when you type sl"; }; #@T
+})

@@ -1,0 +1,32 @@
+# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-darwin want=changed
+{ lib, buildPythonPackage, fetchPypi, hatchling, sphinx }:
+
+buildPythonPackage rec {
+  pname = "sphinxcontrib-moderncmakedomain";
+  version = "3.29.0";
+  pyproject = true;
+
+  src = fetchPypi {
+    inherit version;
+    pname = "sphinxcontrib_moderncmakedomain";
+    hash = "sha256-@H@";
+  };
+
+  build-system = [ hatchling ];
+
+  dependencies = [ sphinx ];
+
+  # no tests in the sdist
+  doCheck = false;
+
+  pythonImportsCheck = [ "sphinxcontrib.moderncmakedomain" ];
+
+  pythonNamespaces = [ "sphinxcontrib" ];
+
+  meta = {
+    description = "Sphinx extension which renders CMake documentation"; #@T
+    homepage = "https://github.com/scikit-build/moderncmakedomain";
+    license = lib.licenses.bsd3;
+    maintainers = with lib.maintainers; [ ];
+  };
+}

@@ -1,0 +1,74 @@
+# markbot-test: op=mark line=@L@ systems=aarch64-darwin want=changed
+{
+  lib,
+  stdenv,
+  rustPlatform,
+  fetchFromGitHub,
+  cmake,
+  pandoc,
+  pkg-config,
+  zlib,
+  installShellFiles,
+  gitSupport ? true,
+}:
+
+rustPlatform.buildRustPackage (finalAttrs: {
+  pname = "eza";
+  version = "0.21.6";
+
+  src = fetchFromGitHub {
+    owner = "eza-community";
+    repo = "eza";
+    tag = "v${finalAttrs.version}";
+    hash = "sha256-@H@";
+  };
+
+  cargoHash = "sha256-@H@";
+
+  nativeBuildInputs = [
+    cmake
+    pkg-config
+    installShellFiles
+    pandoc
+  ];
+  buildInputs = [ zlib ];
+
+  buildNoDefaultFeatures = true;
+  buildFeatures = lib.optional gitSupport "git";
+
+  outputs = [
+    "out"
+    "man"
+  ];
+
+  postInstall = ''
+    for page in eza.1 eza_colors.5 eza_colors-explanation.5; do
+      sed "s/\$version/v${finalAttrs.version}/g" "man/''${page}.md" |
+        pandoc --standalone -f markdown -t man >"man/''${page}"
+    done
+    installManPage man/eza.1 man/eza_colors.5 man/eza_colors-explanation.5
+    installShellCompletion \
+      --bash completions/bash/eza \
+      --fish completions/fish/eza.fish \
+      --zsh completions/zsh/_eza
+  '';
+
+  meta = with lib; {
+    description = "Modern, maintained replacement for ls"; #@T
+    longDescription = ''
+      eza is a modern replacement for ls. It uses colours for information by
+      default, helping you distinguish between many types of files, such as
+      whether you are the owner, or in the owning group.
+    '';
+    homepage = "https://github.com/eza-community/eza";
+    changelog = "https://github.com/eza-community/eza/releases/tag/v${finalAttrs.version}";
+    license = licenses.eupl12;
+    mainProgram = "eza";
+    maintainers = with maintainers; [
+      cafkafk
+      _9glenda
+    ];
+    platforms = platforms.unix ++ platforms.windows;
+    broken = stdenv.hostPlatform.isDarwin && stdenv.hostPlatform.isx86_64;
+  };
+})
