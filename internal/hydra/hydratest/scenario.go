@@ -1,0 +1,208 @@
+// Package hydratest owns a fake Hydra server for tests, benchmarks and the
+// offline demo: Hydra's paths, status codes, JSON shapes and log redirect
+// chain over real HTTP, driven by scenarios (evaluations → builds), with
+// faults injectable per path and per count. It also generates
+// nixpkgs-scale scenarios (≈250k builds per evaluation over four systems)
+// that the server streams without holding them in memory.
+package hydratest
+
+import (
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+)
+
+// Build is a build as the fake knows it: Hydra's fields plus the output
+// names and, for static scenarios, the log text.
+type Build struct {
+	hydra.Build
+	Outputs []string // output names, "out" when empty
+	Log     string   // the build log; empty means none (as for status 2)
+}
+
+// EvalInfo describes one evaluation of a scenario.
+type EvalInfo struct {
+	hydra.Eval
+	Finished bool // every member build is finished
+}
+
+// Scenario is what the fake serves: one jobset's evaluations and builds.
+// Implementations must be safe for concurrent reads.
+type Scenario interface {
+	// Jobset names the one jobset the scenario has.
+	Jobset() (project, jobset string)
+	// Evals lists the evaluations, newest first.
+	Evals() []EvalInfo
+	// BuildIDs calls fn with each member build id of an evaluation; false
+	// if there is no such evaluation.
+	BuildIDs(eval int64, fn func(id int64)) bool
+	// EachBuild calls fn with each member build of an evaluation (fn must
+	// not keep the pointer); false if there is no such evaluation.
+	EachBuild(eval int64, fn func(*Build) error) (bool, error)
+	// Build returns one build.
+	Build(id int64) (*Build, bool)
+	// BuildOfDrv finds the build of a derivation by the base name of its
+	// .drv path.
+	BuildOfDrv(basename string) (int64, bool)
+	// Log returns a build's log; false if it has none.
+	Log(id int64) (string, bool)
+}
+
+// Static is a small scenario written out in a test.
+type Static struct {
+	project, jobset string
+	evals           []staticEval // newest first
+	builds          map[int64]*Build
+	drvs            map[string]int64
+}
+
+type staticEval struct {
+	info EvalInfo
+	ids  []int64
+}
+
+// NewStatic returns an empty scenario for project/jobset.
+func NewStatic(project, jobset string) *Static {
+	return &Static{project: project, jobset: jobset, builds: map[int64]*Build{}, drvs: map[string]int64{}}
+}
+
+// AddEval adds an evaluation with its member builds. A build already added
+// (same id) is reused: Hydra does not rebuild a derivation it has built.
+// Evaluations may be added in any order. It panics on inconsistent input
+// (a test bug).
+func (s *Static) AddEval(id, timestamp int64, builds ...*Build) *Static {
+	e := staticEval{info: EvalInfo{Eval: hydra.Eval{
+		ID: id, Timestamp: timestamp, CheckoutTime: 5, EvalTime: 2400, HasNewBuilds: true,
+		Inputs: map[string]hydra.EvalInput{"nixpkgs": {Type: "git", URI: ptr("https://github.com/NixOS/nixpkgs.git"), Revision: ptr(fmt.Sprintf("%040x", id))}},
+	}, Finished: true}}
+	for _, b := range builds {
+		if old, ok := s.builds[b.ID]; ok {
+			if old.DrvPath != b.DrvPath || old.Job != b.Job {
+				panic(fmt.Sprintf("hydratest: build %d added twice with different contents", b.ID))
+			}
+			b = old
+		} else {
+			cp := *b
+			cp.JobsetEvals = nil
+			if cp.Project == "" {
+				cp.Project, cp.Jobset = s.project, s.jobset
+			}
+			b = &cp
+			s.builds[b.ID] = b
+			if b.DrvPath != "" {
+				s.drvs[path.Base(b.DrvPath)] = b.ID
+			}
+		}
+		b.JobsetEvals = append(b.JobsetEvals, id)
+		sort.Slice(b.JobsetEvals, func(i, j int) bool { return b.JobsetEvals[i] < b.JobsetEvals[j] })
+		if !b.Finished {
+			e.info.Finished = false
+		}
+		e.ids = append(e.ids, b.ID)
+	}
+	s.evals = append(s.evals, e)
+	sort.Slice(s.evals, func(i, j int) bool { return s.evals[i].info.ID > s.evals[j].info.ID })
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Jobset implements Scenario.
+func (s *Static) Jobset() (string, string) { return s.project, s.jobset }
+
+// Evals implements Scenario.
+func (s *Static) Evals() []EvalInfo {
+	out := make([]EvalInfo, len(s.evals))
+	for i, e := range s.evals {
+		out[i] = e.info
+	}
+	return out
+}
+
+func (s *Static) eval(id int64) *staticEval {
+	for i := range s.evals {
+		if s.evals[i].info.ID == id {
+			return &s.evals[i]
+		}
+	}
+	return nil
+}
+
+// BuildIDs implements Scenario.
+func (s *Static) BuildIDs(eval int64, fn func(int64)) bool {
+	e := s.eval(eval)
+	if e == nil {
+		return false
+	}
+	for _, id := range e.ids {
+		fn(id)
+	}
+	return true
+}
+
+// EachBuild implements Scenario.
+func (s *Static) EachBuild(eval int64, fn func(*Build) error) (bool, error) {
+	e := s.eval(eval)
+	if e == nil {
+		return false, nil
+	}
+	for _, id := range e.ids {
+		b := *s.builds[id]
+		if err := fn(&b); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// Build implements Scenario.
+func (s *Static) Build(id int64) (*Build, bool) {
+	b, ok := s.builds[id]
+	if !ok {
+		return nil, false
+	}
+	cp := *b
+	return &cp, true
+}
+
+// BuildOfDrv implements Scenario.
+func (s *Static) BuildOfDrv(basename string) (int64, bool) {
+	id, ok := s.drvs[basename]
+	return id, ok
+}
+
+// Log implements Scenario.
+func (s *Static) Log(id int64) (string, bool) {
+	b, ok := s.builds[id]
+	if !ok || b.Log == "" {
+		return "", false
+	}
+	return b.Log, true
+}
+
+// B is shorthand for a finished build in a test scenario: job is the full
+// job name ("hello.x86_64-linux"), drv the hash-and-name part of its .drv
+// path ("aaaa…-hello-2.12"). status < 0 makes an unfinished build.
+func B(id int64, job, system string, status int, drv string, start, stop int64) *Build {
+	b := &Build{Build: hydra.Build{
+		ID: id, Job: job, System: system, NixName: nameOfDrv(drv),
+		Finished: status >= 0, Priority: 100, Timestamp: start, StartTime: start, StopTime: stop,
+		DrvPath: "/nix/store/" + drv + ".drv",
+	}}
+	if status >= 0 {
+		st := status
+		b.BuildStatus = &st
+	} else {
+		b.StartTime, b.StopTime = 0, 0
+	}
+	return b
+}
+
+func nameOfDrv(drv string) string {
+	if len(drv) > 33 && drv[32] == '-' {
+		return drv[33:]
+	}
+	return drv
+}
