@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=46 systems=aarch64-linux want=changed
 {
   lib,
   llvmPackages_19,
@@ -21,7 +21,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "MaskRay";
     repo = "ccls";
     rev = finalAttrs.version;
-    hash = "sha256-@H@";
+    hash = "sha256-gJ58/OgQzPuFaR9g/1HiG4FwLdYrOVdIwd63jSJdH1A=";
   };
 
   nativeBuildInputs = [
@@ -43,7 +43,7 @@ stdenv.mkDerivation (finalAttrs: {
   '';
 
   meta = {
-    description = "C/C++ language server (clang-only build)"; #@T
+    description = "C/C++ language server (clang-only build)";
     homepage = "https://github.com/MaskRay/ccls";
     license = lib.licenses.asl20;
     platforms = lib.platforms.linux ++ lib.platforms.darwin;

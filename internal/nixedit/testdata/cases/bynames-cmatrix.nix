@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=already-broken
+# markbot-test: op=mark line=34 want=already-broken
 {
   lib,
   stdenv,
@@ -15,7 +15,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "abishekvashok";
     repo = "cmatrix";
     rev = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-La63MT6qEdAD9qTu2xYPBU887bHGI2tSmuoBljT1YGA=";
   };
 
   nativeBuildInputs = [ cmake ];
@@ -31,7 +31,7 @@ stdenv.mkDerivation (finalAttrs: {
   '';
 
   meta = with lib; {
-    description = "Simulates the falling characters theme from The Matrix movie"; #@T
+    description = "Simulates the falling characters theme from The Matrix movie";
     longDescription = ''
       CMatrix simulates the display from "The Matrix" and is based
       on the screensaver from the movie's website.

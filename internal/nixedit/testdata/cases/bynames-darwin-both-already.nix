@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=already-broken
+# markbot-test: op=mark line=44 systems=x86_64-darwin,aarch64-darwin want=already-broken
 {
   lib,
   stdenv,
@@ -17,7 +17,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "osmocom";
     repo = "rtl-sdr";
     tag = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-3dLALNO6Q/Dqno/Zj0fZgMt148estSYqtmDBgazw+7s=";
   };
 
   nativeBuildInputs = [
@@ -41,7 +41,7 @@ stdenv.mkDerivation (finalAttrs: {
   doInstallCheck = true;
 
   meta = {
-    description = "Software to turn the RTL2832U into a SDR receiver"; #@T
+    description = "Software to turn the RTL2832U into a SDR receiver";
     homepage = "https://osmocom.org/projects/rtl-sdr/wiki";
     license = lib.licenses.gpl2Plus;
     maintainers = with lib.maintainers; [ bjornfor ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-darwin want=already-broken
+# markbot-test: op=mark line=43 systems=aarch64-darwin want=already-broken
 {
   lib,
   stdenv,
@@ -17,7 +17,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "nixpkgs-fixtures";
     repo = "iftop";
     rev = "77901c8c53e01359d83b8090aacfe62214658183";
-    hash = "sha256-@H@";
+    hash = "sha256-5hfKXoV5SkBWWb4ljfLGR+28P9eKrz1/SoxYPFOJQE4=";
   };
 
   nativeBuildInputs = [
@@ -40,7 +40,7 @@ stdenv.mkDerivation (finalAttrs: {
   '';
 
   meta = {
-    description = "Display bandwidth usage on a network interface"; #@T
+    description = "Display bandwidth usage on a network interface";
     longDescription = ''
       iftop does for network usage what top(1) does for CPU usage. It listens
       to network traffic on a named interface and displays a table of current

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=40 want=changed
 {
   lib,
   stdenv,
@@ -20,7 +20,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "emersion";
     repo = "wlr-randr";
     rev = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-hmYMKgFInA09EUpPzNErH9k+D0v02J8xOs9UXHp23cw=";
   };
 
   strictDeps = true;
@@ -37,7 +37,7 @@ stdenv.mkDerivation (finalAttrs: {
     wayland-protocols
   ];
 
-  meta.description = "Utility to manage outputs of a Wayland compositor"; #@T
+  meta.description = "Utility to manage outputs of a Wayland compositor";
   meta.homepage = "https://gitlab.freedesktop.org/emersion/wlr-randr";
   meta.license = lib.licenses.mit;
   meta.maintainers = with lib.maintainers; [ ma27 ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=41 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -13,14 +13,14 @@ stdenv.mkDerivation (finalAttrs: {
   # some tools can be found here ftp://ftp.figlet.org/pub/figlet/util/
   src = fetchurl {
     url = "ftp://ftp.figlet.org/pub/figlet/program/unix/figlet-${finalAttrs.version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-H4xp80fysFjPFJ/MuyXcCGH6K37JXTIYX1aAIrtUkg4=";
   };
 
   patches = [
     (fetchpatch {
       url = "https://git.alpinelinux.org/aports/plain/main/figlet/musl-fix-cplusplus-decls.patch?h=3.4-stable&id=71776c73a6f04b6f671430f702bcd40b29d48399";
       name = "musl-fix-cplusplus-decls.patch";
-      hash = "sha256-@H@";
+      hash = "sha256-vC4hNBCoMbcewjF4A69NvGK7+U3Hh1RN9kKtDijn+lI=";
     })
   ];
 
@@ -38,7 +38,7 @@ stdenv.mkDerivation (finalAttrs: {
   doCheck = true;
 
   meta = with lib; {
-    description = "Program for making large letters out of ordinary text"; #@T
+    description = "Program for making large letters out of ordinary text";
     homepage = "http://www.figlet.org/";
     license = licenses.afl21;
     maintainers = with maintainers; [ ehmry ];

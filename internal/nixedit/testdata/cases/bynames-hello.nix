@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=53 want=changed
 {
   callPackage,
   lib,
@@ -20,7 +20,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   src = fetchurl {
     url = "mirror://gnu/hello/hello-${finalAttrs.version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-QYYHodTboNbP9OzYQ4yAaqGzJVGH0dIDziCaikxHsr0=";
   };
 
   env = lib.optionalAttrs stdenv.hostPlatform.isDarwin {
@@ -50,7 +50,7 @@ stdenv.mkDerivation (finalAttrs: {
   passthru.tests.run = callPackage ./test.nix { hello = finalAttrs.finalPackage; };
 
   meta = {
-    description = "Program that produces a familiar, friendly greeting"; #@T
+    description = "Program that produces a familiar, friendly greeting";
     longDescription = ''
       GNU Hello is a program that prints "Hello, world!" when you run it.
       It is fully customizable.

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=refused
+# markbot-test: op=mark line=63 want=refused
 # markbot: ignore
 # htop is checked by hand on every release: do not let bots mark it broken.
 {
@@ -24,7 +24,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "htop-dev";
     repo = "htop";
     rev = finalAttrs.version;
-    hash = "sha256-@H@";
+    hash = "sha256-sQAhExY1MSFvRMC6OCS3GEYPcKxwfv320MACNgKJkN4=";
   };
 
   nativeBuildInputs = [ autoreconfHook ] ++ lib.optional stdenv.hostPlatform.isLinux pkg-config;
@@ -60,7 +60,7 @@ stdenv.mkDerivation (finalAttrs: {
     '';
 
   meta = {
-    description = "Interactive process viewer"; #@T
+    description = "Interactive process viewer";
     homepage = "https://htop.dev";
     license = lib.licenses.gpl2Only;
     platforms = lib.platforms.all;

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=31 want=changed
 {
   lib,
   stdenv,
@@ -14,7 +14,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "jaseg";
     repo = "lolcat";
     rev = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-o1ezGgG2s6vgbBcuy9nc+WvBLiS/eOzdkfg4DffzARk=";
   };
 
   nativeBuildInputs = [ installShellFiles ];
@@ -28,7 +28,7 @@ stdenv.mkDerivation (finalAttrs: {
   '';
 
   meta = {
-    description = "High-performance implementation of lolcat in C"; #@T
+    description = "High-performance implementation of lolcat in C";
     homepage = "https://github.com/jaseg/lolcat";
     license = lib.licenses.wtfpl;
     maintainers = with lib.maintainers; [ ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=61 want=changed
 {
   lib,
   stdenv,
@@ -23,7 +23,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "mobile-shell";
     repo = "mosh";
     rev = "mosh-${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-1Nn17sx5iWVmHDUBZtM4S5MzuBFV0UY5e07o0nvPf/s=";
   };
 
   nativeBuildInputs = [
@@ -58,7 +58,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   meta = {
     homepage = "https://mosh.org/";
-    description = "Mobile shell (ssh replacement)"; #@T
+    description = "Mobile shell (ssh replacement)";
     longDescription = ''
       Remote terminal application that allows roaming, supports intermittent
       connectivity, and provides intelligent local echo and line editing of

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux want=changed
+# markbot-test: op=mark line=46 systems=x86_64-linux want=changed
 {
   lib,
   stdenv,
@@ -20,7 +20,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   src = fetchurl {
     url = "https://dev.yorhel.nl/download/ncdu-${finalAttrs.version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-DFyxilfG6yozLNkAMmgIcg9EZjLSDEqEsgaaQtOqK/0=";
   };
 
   nativeBuildInputs = [
@@ -43,7 +43,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   meta = with lib; {
     homepage = "https://dev.yorhel.nl/ncdu";
-    description = "Disk usage analyzer with an ncurses interface"; #@T
+    description = "Disk usage analyzer with an ncurses interface";
     changelog = "https://dev.yorhel.nl/ncdu/changes2";
     license = licenses.mit;
     mainProgram = "ncdu";

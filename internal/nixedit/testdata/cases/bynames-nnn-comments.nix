@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-darwin want=changed
+# markbot-test: op=mark line=68 systems=x86_64-linux,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -26,7 +26,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "jarun";
     repo = "nnn";
     rev = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-B60uPcPfE6qpUYpqwZytOszLRT0kiPxBdyTb6x7sMaM=";
   };
 
   nativeBuildInputs = [
@@ -65,7 +65,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   meta = {
     # upstream calls it "n³"
-    description = "Small ncurses-based file browser forked from noice"; #@T
+    description = "Small ncurses-based file browser forked from noice";
     homepage = "https://github.com/jarun/nnn";
     changelog = "https://github.com/jarun/nnn/blob/v${finalAttrs.version}/CHANGELOG";
     license = lib.licenses.bsd2; # BSD-2-Clause, see LICENSE

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=11 want=changed
 {
   lib,
   stdenv,
@@ -8,11 +8,11 @@
 
 stdenv.mkDerivation (finalAttrs: {
   pname = "pv";
-  version = "1.9.31"; #@T
+  version = "1.9.31";
 
   src = fetchurl {
     url = "https://www.ivarch.com/programs/sources/pv-${finalAttrs.version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-WRaUcAXUTD4ieDIoM0JbNkgU7U9x+RqZRN+o2upaLk8=";
   };
 
   configureFlags = [

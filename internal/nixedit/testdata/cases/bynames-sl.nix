@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=35 want=changed
 {
   lib,
   stdenv,
@@ -14,7 +14,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "eyJhb";
     repo = "sl";
     rev = finalAttrs.version;
-    hash = "sha256-@H@";
+    hash = "sha256-o5EmXY4aqm6yTz1bOyMa+P/A/Cjl/OAt5pMQwvMuGq8=";
   };
 
   buildInputs = [ ncurses ];
@@ -32,5 +32,5 @@ stdenv.mkDerivation (finalAttrs: {
 
   passthru.updateScript = null;
 
-  meta = { description = "Steam Locomotive runs across your terminal when you type sl"; }; #@T
+  meta = { description = "Steam Locomotive runs across your terminal when you type sl"; };
 })

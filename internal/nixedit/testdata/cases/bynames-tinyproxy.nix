@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=40 systems=x86_64-darwin,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -17,7 +17,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "tinyproxy";
     repo = "tinyproxy";
     tag = finalAttrs.version;
-    hash = "sha256-@H@";
+    hash = "sha256-7JGa/V4v0lBu4ZwbFW7+yl7r/dw9BsiSH/hH9Dj3UCo=";
   };
 
   # perl is needed for man page generation.
@@ -37,7 +37,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   meta = with lib; {
     homepage = "https://tinyproxy.github.io/";
-    description = "Light-weight HTTP/HTTPS proxy daemon for POSIX operating systems"; #@T
+    description = "Light-weight HTTP/HTTPS proxy daemon for POSIX operating systems";
     license = licenses.gpl2Only;
     platforms = platforms.all;
     maintainers = [ maintainers.carlosdagos ];

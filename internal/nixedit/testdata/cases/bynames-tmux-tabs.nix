@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=75 want=changed
 {
 	lib,
 	stdenv,
@@ -20,7 +20,7 @@ let
 		owner = "imomaliev";
 		repo = "tmux-bash-completion";
 		rev = "8da7f797245970659b259b85e5409f197b8afddd";
-		hash = "sha256-@H@";
+		hash = "sha256-VZEr3a5K8eDwAtqXUpdMzJCCbBxRu7kjGLZhIeCbQoQ=";
 	};
 in
 stdenv.mkDerivation (finalAttrs: {
@@ -36,7 +36,7 @@ stdenv.mkDerivation (finalAttrs: {
 		owner = "tmux";
 		repo = "tmux";
 		rev = finalAttrs.version;
-		hash = "sha256-@H@";
+		hash = "sha256-OSO4QEnyW1sqX0KGq2wczywYya6BNePkAdFy5i2dmOI=";
 	};
 
 	nativeBuildInputs = [
@@ -72,7 +72,7 @@ stdenv.mkDerivation (finalAttrs: {
 
 	meta = {
 		homepage = "https://tmux.github.io/";
-		description = "Terminal multiplexer"; #@T
+		description = "Terminal multiplexer";
 		changelog = "https://github.com/tmux/tmux/raw/${finalAttrs.version}/CHANGES";
 		license = lib.licenses.bsd3;
 		mainProgram = "tmux";

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=77 want=changed
 {
   lib,
   buildGoModule,
@@ -19,10 +19,10 @@ buildGoModule rec {
     owner = "junegunn";
     repo = "fzf";
     rev = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-yKkt3xLb280TKbxWPhMBRFUOJf3xfxSaM+v9C9zIwHY=";
   };
 
-  vendorHash = "sha256-@H@";
+  vendorHash = "sha256-BKAEyjvPxp/K9JIizKUURJ7uheGYEq9auyWMgWURfgs=";
 
   env.CGO_ENABLED = 0;
 
@@ -74,7 +74,7 @@ buildGoModule rec {
 
   meta = {
     changelog = "https://github.com/junegunn/fzf/blob/${src.rev}/CHANGELOG.md";
-    description = "Command-line fuzzy finder written in Go"; #@T
+    description = "Command-line fuzzy finder written in Go";
     homepage = "https://github.com/junegunn/fzf";
     license = lib.licenses.mit;
     maintainers = with lib.maintainers; [

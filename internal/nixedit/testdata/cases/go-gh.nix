@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=58 systems=x86_64-darwin,aarch64-darwin want=changed
 {
   lib,
   fetchFromGitHub,
@@ -16,10 +16,10 @@ buildGoModule (finalAttrs: {
     owner = "cli";
     repo = "cli";
     tag = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-8aGe7upeRfMSCwaUcH/MyIRZyAlNgd6pVYy2fzqCXxI=";
   };
 
-  vendorHash = "sha256-@H@";
+  vendorHash = "sha256-+BB0uax5CnCPSsjxiY61tfiUTEKVJFTIGMFhTDTTG1c=";
 
   nativeBuildInputs = [ installShellFiles ];
 
@@ -55,7 +55,7 @@ buildGoModule (finalAttrs: {
   };
 
   meta = {
-    description = "GitHub CLI tool"; #@T
+    description = "GitHub CLI tool";
     homepage = "https://cli.github.com/";
     changelog = "https://github.com/cli/cli/releases/tag/v${finalAttrs.version}";
     license = lib.licenses.mit;

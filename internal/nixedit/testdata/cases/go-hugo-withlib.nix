@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=76 systems=aarch64-linux want=changed
 {
   lib,
   buildGoModule,
@@ -18,10 +18,10 @@ buildGoModule rec {
     owner = "gohugoio";
     repo = "hugo";
     tag = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-d0kWW+qks/7RmFgztut5Nvb5nWqvKOoFMCJ4JtZF47Y=";
   };
 
-  vendorHash = "sha256-@H@";
+  vendorHash = "sha256-tq7jVG5f0BMZ3tDp1nlTenrlHA9og+k9GZfTcSQ2hI8=";
 
   checkFlags =
     let
@@ -73,7 +73,7 @@ buildGoModule rec {
 
   meta = with lib; {
     changelog = "https://github.com/gohugoio/hugo/releases/tag/v${version}";
-    description = "Fast and modern static website engine"; #@T
+    description = "Fast and modern static website engine";
     homepage = "https://gohugo.io";
     license = licenses.asl20;
     mainProgram = "hugo";

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=38 want=changed
 {
   lib,
   buildGoModule,
@@ -16,7 +16,7 @@ buildGoModule (finalAttrs: {
     owner = "jesseduffield";
     repo = "lazygit";
     tag = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-iz3PSx/AxKYDR0bQFLWQqD/HhjMMTaN3sy5BynKRuR8=";
   };
 
   vendorHash = null;
@@ -35,7 +35,7 @@ buildGoModule (finalAttrs: {
   };
 
   meta = {
-    description = "Simple terminal UI for git commands"; #@T
+    description = "Simple terminal UI for git commands";
     homepage = "https://github.com/jesseduffield/lazygit";
     changelog = "https://github.com/jesseduffield/lazygit/releases/tag/v${finalAttrs.version}";
     license = lib.licenses.mit;

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-linux want=already-broken
+# markbot-test: op=mark line=38 systems=x86_64-linux,aarch64-linux want=already-broken
 {
   lib,
   stdenv,
@@ -15,10 +15,10 @@ buildGoModule rec {
     owner = "nixpkgs-fixtures";
     repo = "macos-notify-bridge";
     rev = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-wAfCMHFcIsusapV/Dz0dOtkzoACB7AEnCJeG9IFu+uA=";
   };
 
-  vendorHash = "sha256-@H@";
+  vendorHash = "sha256-SE42QCOvNkWLCaRMZyK1cSgf6FoJnpM42zjOkyvo6/s=";
 
   nativeBuildInputs = [ installShellFiles ];
 
@@ -35,7 +35,7 @@ buildGoModule rec {
   '';
 
   meta = {
-    description = "Forward notifications from a Linux VM to the macOS notification center"; #@T
+    description = "Forward notifications from a Linux VM to the macOS notification center";
     homepage = "https://github.com/nixpkgs-fixtures/macos-notify-bridge";
     license = lib.licenses.mit;
     maintainers = with lib.maintainers; [ ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=53 systems=x86_64-darwin,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -11,7 +11,7 @@ let
   version = "4.2.1";
   src = fetchurl {
     url = "https://downloads.example.org/netkit/netkit-${version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-2oF9tnaRT5C5kB17wQH5Vm0J0ATOauFcRb1ehr1sayw=";
   };
 in
 {
@@ -50,7 +50,7 @@ in
     '';
 
     meta = {
-      description = "Classic BSD telnet client"; #@T
+      description = "Classic BSD telnet client";
       license = lib.licenses.bsdOriginal;
       platforms = lib.platforms.unix;
       mainProgram = "telnet";

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=46 want=changed
 {
   lib,
   stdenv,
@@ -18,7 +18,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "nixpkgs-fixtures";
     repo = "tailtray";
     tag = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-PIroh7xjVlcSOvuBn6vlGpZhbDhHcNuxG0YpdKbG9gw=";
   };
 
   nativeBuildInputs = [
@@ -35,7 +35,7 @@ stdenv.mkDerivation (finalAttrs: {
     inherit (finalAttrs) version src;
 
     modRoot = "ctl";
-    vendorHash = "sha256-@H@";
+    vendorHash = "sha256-xiOfVDZQDrx1XxnWIrWvfp4/cfcI4k+BL2pLSaLinxY=";
 
     ldflags = [
       "-s"
@@ -43,7 +43,7 @@ stdenv.mkDerivation (finalAttrs: {
     ];
 
     meta = {
-      description = "Command-line helper for tailtray"; #@T
+      description = "Command-line helper for tailtray";
       license = lib.licenses.gpl3Only;
       mainProgram = "tailtrayctl";
     };

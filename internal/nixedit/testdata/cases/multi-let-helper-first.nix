@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=37 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -18,7 +18,7 @@ let
       repo = "libcoap";
       rev = "v${finalAttrs.version}";
       fetchSubmodules = true;
-      hash = "sha256-@H@";
+      hash = "sha256-Z8kbuDmYKd7FBWfr/AtQeAkf0Y0GUbEpSG6gR+BrvIo=";
     };
 
     nativeBuildInputs = [
@@ -34,7 +34,7 @@ let
     ];
 
     meta = {
-      description = "C implementation of the Constrained Application Protocol"; #@T
+      description = "C implementation of the Constrained Application Protocol";
       homepage = "https://libcoap.net/";
       license = lib.licenses.bsd2;
       platforms = lib.platforms.unix;
@@ -49,7 +49,7 @@ stdenv.mkDerivation rec {
     owner = "nixpkgs-fixtures";
     repo = "coap-shell";
     rev = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-sunNF5NsTJpPZA9D9BNv4j11nQYQurqos9MYUIzXWBU=";
   };
 
   nativeBuildInputs = [ pkg-config ];

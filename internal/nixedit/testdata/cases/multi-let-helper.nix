@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=66 want=changed
 {
   lib,
   stdenv,
@@ -19,7 +19,7 @@ let
 
     src = fetchurl {
       url = "https://downloads.example.org/openmw-lite/assets-2024.1.tar.xz";
-      hash = "sha256-@H@";
+      hash = "sha256-dboGUs9RDt0DEo309CqaDsoAW+DbSdFNIki7a1e7MSM=";
     };
 
     installPhase = ''
@@ -44,7 +44,7 @@ stdenv.mkDerivation (finalAttrs: {
     owner = "nixpkgs-fixtures";
     repo = "openmw-lite";
     rev = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-HhnAS7vWb/C+4veOQ46eom++SZbC9jeLbLoUKPiC8jc=";
   };
 
   nativeBuildInputs = [
@@ -63,7 +63,7 @@ stdenv.mkDerivation (finalAttrs: {
   passthru = { inherit assets; };
 
   meta = {
-    description = "Small engine reimplementation for a classic RPG"; #@T
+    description = "Small engine reimplementation for a classic RPG";
     homepage = "https://github.com/nixpkgs-fixtures/openmw-lite";
     license = lib.licenses.gpl3Plus;
     maintainers = with lib.maintainers; [ marius851000 ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=30 want=changed
 {
   lib,
   stdenvNoCC,
@@ -12,7 +12,7 @@ stdenvNoCC.mkDerivation (finalAttrs: {
   src = fetchzip {
     url = "https://github.com/rsms/inter/releases/download/v${finalAttrs.version}/Inter-${finalAttrs.version}.zip";
     stripRoot = false;
-    hash = "sha256-@H@";
+    hash = "sha256-1WUQr2bMuJ6giQekIcub7OjPVyLhk6FtLALcoACaXrM=";
   };
 
   installPhase = ''
@@ -27,7 +27,7 @@ stdenvNoCC.mkDerivation (finalAttrs: {
 
   meta = with lib; {
     homepage = "https://rsms.me/inter/";
-    description = "Typeface specially designed for user interfaces"; #@T
+    description = "Typeface specially designed for user interfaces";
     license = licenses.ofl;
     platforms = platforms.all;
     maintainers = with maintainers; [

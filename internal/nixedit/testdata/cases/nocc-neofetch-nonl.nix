@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=51 want=changed
 {
   lib,
   stdenvNoCC,
@@ -18,7 +18,7 @@ stdenvNoCC.mkDerivation rec {
     owner = "dylanaraps";
     repo = "neofetch";
     rev = "ccd5d9f52609bbdcd5d8fa78c4fdb0f12954125f";
-    hash = "sha256-@H@";
+    hash = "sha256-UvbF0XovVgHpSTl38Hz/Jjl2c9WkjgTkI059aH/7flU=";
   };
 
   outputs = [
@@ -48,7 +48,7 @@ stdenvNoCC.mkDerivation rec {
   ];
 
   meta = {
-    description = "Fast, highly customizable system info script"; #@T
+    description = "Fast, highly customizable system info script";
     homepage = "https://github.com/dylanaraps/neofetch";
     license = lib.licenses.mit;
     platforms = lib.platforms.all;

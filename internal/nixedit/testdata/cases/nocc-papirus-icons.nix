@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=60 systems=aarch64-linux want=changed
 {
   lib,
   stdenvNoCC,
@@ -20,7 +20,7 @@ stdenvNoCC.mkDerivation rec {
     owner = "PapirusDevelopmentTeam";
     repo = "papirus-icon-theme";
     rev = version;
-    hash = "sha256-@H@";
+    hash = "sha256-E+QjIvFEpiEhvgC76XRoCw+iP225DC2RqQu3bvr4Dpo=";
   };
 
   nativeBuildInputs = [
@@ -57,7 +57,7 @@ stdenvNoCC.mkDerivation rec {
   '';
 
   meta = {
-    description = "Pixel perfect icon theme for Linux"; #@T
+    description = "Pixel perfect icon theme for Linux";
     homepage = "https://github.com/PapirusDevelopmentTeam/papirus-icon-theme";
     license = lib.licenses.gpl3Only;
     # darwin gives hash mismatch in source, probably because of file names differing only in case

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=33 systems=x86_64-darwin,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -16,10 +16,10 @@
     repo = "dae";
     rev = "a3f3d5b0f3a3c8a4b8c2d9e6e0f1a2b3c4d5e6f7";
     fetchSubmodules = true;
-    hash = "sha256-@H@";
+    hash = "sha256-/7+3iYRsYPTfRB6TCvxK34C+2yYWCt9i2Sols/MoqVk=";
   };
 
-  vendorHash = "sha256-@H@";
+  vendorHash = "sha256-uqCj472mcGyE9mBtjzGP/NSU8KUuOmiYa6skbxvMPuA=";
 
   passthru = (oldAttrs.passthru or { }) // {
     updateScript = null;
@@ -30,7 +30,7 @@
   '';
 
   meta = oldAttrs.meta // {
-    description = "Linux high-performance transparent proxy solution based on eBPF (development snapshot)"; #@T
+    description = "Linux high-performance transparent proxy solution based on eBPF (development snapshot)";
     maintainers = with lib.maintainers; [ moraxyc ];
   };
 })

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=30 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -16,7 +16,7 @@ mpv-unwrapped.overrideAttrs (
       owner = "mpv-player";
       repo = "mpv";
       rev = "0b63a8e0c1f9a0b51d4a6e2e1c0d1a2b3c4d5e6f";
-      hash = "sha256-@H@";
+      hash = "sha256-2LvuP4XhVsUPMwGhEwrE3kvIEAM1cg++GjIHZxjqgPg=";
     };
 
     buildInputs = oldAttrs.buildInputs ++ [ libplacebo ];
@@ -27,7 +27,7 @@ mpv-unwrapped.overrideAttrs (
     '';
 
     meta = oldAttrs.meta // {
-      description = "General-purpose media player, fork of MPlayer and mplayer2 (git snapshot)"; #@T
+      description = "General-purpose media player, fork of MPlayer and mplayer2 (git snapshot)";
       maintainers = with lib.maintainers; [ ];
     };
   }

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=26 want=changed
 {
   lib,
   fetchurl,
@@ -12,7 +12,7 @@ libxml2.overrideAttrs (old: rec {
 
   src = fetchurl {
     url = "mirror://gnome/sources/libxml2/${lib.versions.majorMinor version}/libxml2-${version}.tar.xz";
-    hash = "sha256-@H@";
+    hash = "sha256-tdy2kmzuVNd8EBeJg0ieb9ed80fwR4hzMfHzpPWCrZ8=";
   };
 
   patches = [ ];
@@ -23,7 +23,7 @@ libxml2.overrideAttrs (old: rec {
   '';
 
   meta = old.meta // {
-    description = "XML parsing library for C (2.13 branch)"; #@T
+    description = "XML parsing library for C (2.13 branch)";
     knownVulnerabilities = (old.meta.knownVulnerabilities or [ ]) ++ [
       "CVE-2025-6021"
     ];

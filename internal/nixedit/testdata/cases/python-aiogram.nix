@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=79 systems=aarch64-linux want=changed
 {
   lib,
   aiodns,
@@ -31,7 +31,7 @@ buildPythonPackage (finalAttrs: {
     owner = "aiogram";
     repo = "aiogram";
     tag = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-6J8vN85C4vTt6QKjhEYo88hXBR4tEDa6C3sr+MMLYFQ=";
   };
 
   build-system = [ hatchling ];
@@ -76,7 +76,7 @@ buildPythonPackage (finalAttrs: {
   __darwinAllowLocalNetworking = true;
 
   meta = {
-    description = "Modern and fully asynchronous framework for Telegram Bot API"; #@T
+    description = "Modern and fully asynchronous framework for Telegram Bot API";
     homepage = "https://github.com/aiogram/aiogram";
     changelog = "https://github.com/aiogram/aiogram/releases/tag/${finalAttrs.src.tag}";
     license = lib.licenses.mit;

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=already-broken
+# markbot-test: op=mark line=64 want=already-broken
 {
   lib,
   stdenv,
@@ -20,13 +20,13 @@ buildPythonPackage rec {
 
   src = fetchPypi {
     inherit pname version;
-    hash = "sha256-@H@";
+    hash = "sha256-C5ichyABmeiaLxgisra7cDQraVhjg9QongkIuWRZKQo=";
   };
 
   cargoDeps = rustPlatform.fetchCargoVendor {
     inherit pname version src;
     sourceRoot = "${pname}-${version}/src/rust";
-    hash = "sha256-@H@";
+    hash = "sha256-33KqT0h1CIi5uniKFmRGVfLWQxlvWpUE65wqGFpGYgY=";
   };
 
   cargoRoot = "src/rust";
@@ -61,7 +61,7 @@ buildPythonPackage rec {
   ];
 
   meta = {
-    description = "Package which provides cryptographic recipes and primitives (legacy branch)"; #@T
+    description = "Package which provides cryptographic recipes and primitives (legacy branch)";
     homepage = "https://github.com/pyca/cryptography";
     license = with lib.licenses; [
       asl20

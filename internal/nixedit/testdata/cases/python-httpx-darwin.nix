@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=79 systems=x86_64-darwin,aarch64-darwin want=changed
 {
   lib,
   buildPythonPackage,
@@ -28,7 +28,7 @@ buildPythonPackage rec {
     owner = "encode";
     repo = "httpx";
     tag = version;
-    hash = "sha256-@H@";
+    hash = "sha256-pZySqhSryKtpywrCZKh+wnWaUSMuNyEFXJDamTgYYJU=";
   };
 
   build-system = [
@@ -76,7 +76,7 @@ buildPythonPackage rec {
 
   meta = {
     changelog = "https://github.com/encode/httpx/blob/${src.tag}/CHANGELOG.md";
-    description = "Next generation HTTP client"; #@T
+    description = "Next generation HTTP client";
     mainProgram = "httpx";
     homepage = "https://github.com/encode/httpx";
     license = lib.licenses.bsd3;

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=refused
+# markbot-test: op=mark line=40 systems=aarch64-linux want=refused
 {
   lib,
   buildPythonPackage,
@@ -18,7 +18,7 @@ buildPythonPackage rec {
     owner = "PyWavelets";
     repo = "pywt";
     tag = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-zE9C1721o4tSzlokNu0vlzjGLgnpjiT9lrj9xwcSSbc=";
   };
 
   build-system = [ setuptools ];
@@ -37,7 +37,7 @@ buildPythonPackage rec {
   pythonImportsCheck = [ "pywt" ];
 
   meta = {
-    description = "Wavelet transform module"; #@T
+    description = "Wavelet transform module";
     homepage = "https://github.com/PyWavelets/pywt";
     license = lib.licenses.mit;
     # aarch64-linux failures are a known upstream flake, see #412345

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-linux want=changed
+# markbot-test: op=mark line=50 systems=x86_64-linux,aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -19,7 +19,7 @@ buildPythonPackage rec {
     owner = "numba";
     repo = "llvmlite";
     tag = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-azg7Lbaa8t7lqRJk1FyuH8GipX/HAZ3K1Oarb+5Xysw=";
   };
 
   build-system = [ setuptools ];
@@ -47,7 +47,7 @@ buildPythonPackage rec {
 
   meta = {
     changelog = "https://github.com/numba/llvmlite/blob/v${version}/CHANGE_LOG";
-    description = "Lightweight LLVM python binding for writing JIT compilers"; #@T
+    description = "Lightweight LLVM python binding for writing JIT compilers";
     downloadPage = "https://github.com/numba/llvmlite";
     homepage = "http://llvmlite.pydata.org/";
     license = lib.licenses.bsd2;

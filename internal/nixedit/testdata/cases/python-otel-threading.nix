@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=35 want=changed
 {
   buildPythonPackage,
   hatchling,
@@ -32,7 +32,7 @@ buildPythonPackage {
   pythonImportsCheck = [ "opentelemetry.instrumentation.threading" ];
 
   meta = opentelemetry-instrumentation.meta // {
-    description = "Thread context propagation support for OpenTelemetry"; #@T
+    description = "Thread context propagation support for OpenTelemetry";
     homepage = "https://github.com/open-telemetry/opentelemetry-python-contrib/blob/main/instrumentation/opentelemetry-instrumentation-threading";
   };
 }

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=63 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -22,7 +22,7 @@ let
       owner = "pydantic";
       repo = "pydantic-settings";
       tag = "v${version}";
-      hash = "sha256-@H@";
+      hash = "sha256-PkdSUqrbpFzaL7cxzYttEiA3hRmDi4OaGyPtQIFxxac=";
     };
 
     build-system = [ hatchling ];
@@ -60,7 +60,7 @@ let
     };
 
     meta = with lib; {
-      description = "Settings management using pydantic"; #@T
+      description = "Settings management using pydantic";
       homepage = "https://github.com/pydantic/pydantic-settings";
       license = licenses.mit;
       broken = lib.versionOlder pydantic.version "2.0.0";

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=51 want=changed
 { lib
 , buildPythonPackage
 , certifi
@@ -17,7 +17,7 @@ buildPythonPackage rec {
 
   src = fetchPypi {
     inherit pname version;
-    hash = "sha256-@H@";
+    hash = "sha256-wDBS59zLzwI0a4fHNhmNprOQrT49nqSyfVDcd28dZFM=";
   };
 
   propagatedBuildInputs = [
@@ -48,7 +48,7 @@ buildPythonPackage rec {
   pythonImportsCheck = [ "requests" ];
 
   meta = with lib; {
-    description = "Simple HTTP library for Python"; #@T
+    description = "Simple HTTP library for Python";
     homepage = "http://docs.python-requests.org/en/latest/";
     license = licenses.asl20;
     maintainers = with maintainers; [ fab ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-darwin want=changed
+# markbot-test: op=mark line=27 systems=x86_64-linux,aarch64-darwin want=changed
 { lib, buildPythonPackage, fetchPypi, hatchling, sphinx }:
 
 buildPythonPackage rec {
@@ -9,7 +9,7 @@ buildPythonPackage rec {
   src = fetchPypi {
     inherit version;
     pname = "sphinxcontrib_moderncmakedomain";
-    hash = "sha256-@H@";
+    hash = "sha256-vWjd6yblv8hNES43i16x18HnjBgw1BMi2Rh+gLPSpxI=";
   };
 
   build-system = [ hatchling ];
@@ -24,7 +24,7 @@ buildPythonPackage rec {
   pythonNamespaces = [ "sphinxcontrib" ];
 
   meta = {
-    description = "Sphinx extension which renders CMake documentation"; #@T
+    description = "Sphinx extension which renders CMake documentation";
     homepage = "https://github.com/scikit-build/moderncmakedomain";
     license = lib.licenses.bsd3;
     maintainers = with lib.maintainers; [ ];

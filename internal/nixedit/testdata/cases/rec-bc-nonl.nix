@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=52 systems=x86_64-darwin,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -17,7 +17,7 @@ stdenv.mkDerivation rec {
 
   src = fetchurl {
     url = "mirror://gnu/bc/bc-${version}.tar.xz";
-    hash = "sha256-@H@";
+    hash = "sha256-VUtsWuSXvT77DCHCAJk+A4FwvZNkSo8N9eCVCVldguk=";
   };
 
   configureFlags = [ "--with-readline" ];
@@ -49,7 +49,7 @@ stdenv.mkDerivation rec {
   strictDeps = true;
 
   meta = with lib; {
-    description = "GNU software calculator"; #@T
+    description = "GNU software calculator";
     homepage = "https://www.gnu.org/software/bc/";
     license = licenses.gpl3;
     platforms = platforms.unix;

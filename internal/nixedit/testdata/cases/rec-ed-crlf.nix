@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=34 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -13,7 +13,7 @@ stdenv.mkDerivation rec {
 
   src = fetchurl {
     url = "mirror://gnu/ed/ed-${version}.tar.lz";
-    hash = "sha256-@H@";
+    hash = "sha256-CagsLkoBagKBwKgJ4exg4vmZNB4meXZ6uX5F8zPMauw=";
   };
 
   nativeBuildInputs = [ lzip ];
@@ -31,7 +31,7 @@ stdenv.mkDerivation rec {
   '';
 
   meta = {
-    description = "GNU ed, an implementation of the standard Unix editor"; #@T
+    description = "GNU ed, an implementation of the standard Unix editor";
     longDescription = ''
       GNU ed is a line-oriented text editor.  It is used to create,
       display, modify and otherwise manipulate text files, both

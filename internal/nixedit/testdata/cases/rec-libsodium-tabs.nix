@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=44 systems=x86_64-darwin,aarch64-darwin want=changed
 {
 	lib,
 	stdenv,
@@ -12,7 +12,7 @@ stdenv.mkDerivation rec {
 
 	src = fetchurl {
 		url = "https://download.libsodium.org/libsodium/releases/${pname}-${version}.tar.gz";
-		hash = "sha256-@H@";
+		hash = "sha256-JyFwcC9x7dv+1TlGEFvEW7mF2GgjRHLa9RFUVslUhsA=";
 	};
 
 	outputs = [
@@ -41,7 +41,7 @@ stdenv.mkDerivation rec {
 	'';
 
 	meta = {
-		description = "Modern and easy-to-use crypto library"; #@T
+		description = "Modern and easy-to-use crypto library";
 		homepage = "https://doc.libsodium.org/";
 		license = lib.licenses.isc;
 		maintainers = with lib.maintainers; [ raskin ];

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-darwin want=changed
+# markbot-test: op=mark line=48 systems=x86_64-linux,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -24,7 +24,7 @@ stdenv.mkDerivation rec {
 
   src = fetchurl {
     url = "mirror://savannah/lzip/${pname}-${version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-A+hbh1+Zudn9yGUiAVaciqkdlfukR8X9JoFXXEGWR6Y=";
   };
 
   patches = lib.optionals stdenv.hostPlatform.isMinGW [
@@ -45,7 +45,7 @@ stdenv.mkDerivation rec {
 
   meta = {
     homepage = "https://www.nongnu.org/lzip/lzip.html";
-    description = "Lossless data compressor based on the LZMA algorithm"; #@T
+    description = "Lossless data compressor based on the LZMA algorithm";
     license = lib.licenses.gpl2Plus;
     maintainers = with lib.maintainers; [ vlaci ];
     platforms = lib.platforms.all;

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=already-broken
+# markbot-test: op=mark line=36 systems=aarch64-linux want=already-broken
 {
   lib,
   stdenv,
@@ -13,7 +13,7 @@ stdenv.mkDerivation rec {
 
   src = fetchurl {
     url = "https://www.tortall.net/projects/yasm/releases/yasm-${version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-xmY+J4qhDdjeu/n41Dmrpri43uFpOuBvk56BUSUmy4k=";
   };
 
   nativeBuildInputs = [
@@ -33,7 +33,7 @@ stdenv.mkDerivation rec {
 
   meta = {
     homepage = "http://www.tortall.net/projects/yasm/";
-    description = "Complete rewrite of the NASM assembler"; #@T
+    description = "Complete rewrite of the NASM assembler";
     license = lib.licenses.bsd2;
     mainProgram = "yasm";
     platforms = lib.platforms.unix;

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=47 want=changed
 {
   lib,
   stdenv,
@@ -17,7 +17,7 @@ stdenv.mkDerivation rec {
 
   src = fetchurl {
     url = "mirror://gnu/units/units-${version}.tar.gz";
-    hash = "sha256-@H@";
+    hash = "sha256-9WA3XkGIxDNbc+D9e4zs2DXbZ4IsU+Ogaomb9ur03rQ=";
   };
 
   outputs = [
@@ -44,7 +44,7 @@ stdenv.mkDerivation rec {
 
   meta = with lib; {
     homepage = "https://www.gnu.org/software/units/";
-    description = "Unit conversion tool"; #@T
+    description = "Unit conversion tool";
     longDescription = ''
       GNU Units converts quantities expressed in various systems of
       measurement to their equivalents in other systems of measurement.

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-darwin want=changed
+# markbot-test: op=mark line=55 systems=x86_64-linux,aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -19,10 +19,10 @@ rustPlatform.buildRustPackage rec {
     owner = "sharkdp";
     repo = "bat";
     rev = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-/tcCgiO/6sgs+XOcADjKZI2JUmwzXR7yfKfKFcVZ93w=";
   };
 
-  cargoHash = "sha256-@H@";
+  cargoHash = "sha256-CvoHuZaOCfHrf360wWdMNe1c+BVK1MP3Q7PiE4be+ik=";
 
   nativeBuildInputs = [
     pkg-config
@@ -52,7 +52,7 @@ rustPlatform.buildRustPackage rec {
   ];
 
   meta = {
-    description = "Cat(1) clone with syntax highlighting and Git integration"; #@T
+    description = "Cat(1) clone with syntax highlighting and Git integration";
     homepage = "https://github.com/sharkdp/bat";
     changelog = "https://github.com/sharkdp/bat/raw/v${version}/CHANGELOG.md";
     license = with lib.licenses; [

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-darwin want=changed
+# markbot-test: op=mark line=57 systems=aarch64-darwin want=changed
 {
   lib,
   stdenv,
@@ -20,10 +20,10 @@ rustPlatform.buildRustPackage (finalAttrs: {
     owner = "eza-community";
     repo = "eza";
     tag = "v${finalAttrs.version}";
-    hash = "sha256-@H@";
+    hash = "sha256-qoy0kuexVyoR7qphGommdofn5zPNKJFkk1zWbGz/bg4=";
   };
 
-  cargoHash = "sha256-@H@";
+  cargoHash = "sha256-v52gTKON5RThV73vHF+vJ/rFeNC6/FIBSq2//53+oWU=";
 
   nativeBuildInputs = [
     cmake
@@ -54,7 +54,7 @@ rustPlatform.buildRustPackage (finalAttrs: {
   '';
 
   meta = with lib; {
-    description = "Modern, maintained replacement for ls"; #@T
+    description = "Modern, maintained replacement for ls";
     longDescription = ''
       eza is a modern replacement for ls. It uses colours for information by
       default, helping you distinguish between many types of files, such as

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=53 want=changed
 {
   lib,
   stdenv,
@@ -18,10 +18,10 @@ rustPlatform.buildRustPackage rec {
     owner = "sharkdp";
     repo = "fd";
     rev = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-sieKfZtBnTx6cLpmkzXCEWEmjmHQjH6QfnBnne0F2Zc=";
   };
 
-  cargoHash = "sha256-@H@";
+  cargoHash = "sha256-6rmVM26kCwK4/mYGIxBf8T2Tsav1FLZ8nh9k+69nzWQ=";
 
   nativeBuildInputs = [ installShellFiles ];
 
@@ -50,7 +50,7 @@ rustPlatform.buildRustPackage rec {
   };
 
   meta = with lib; {
-    description = "Simple, fast and user-friendly alternative to find"; #@T
+    description = "Simple, fast and user-friendly alternative to find";
     longDescription = ''
       `fd` is a simple, fast and user-friendly alternative to `find`.
 

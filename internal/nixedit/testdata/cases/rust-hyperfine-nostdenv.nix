@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-darwin want=changed
+# markbot-test: op=mark line=33 systems=x86_64-darwin want=changed
 {
   lib,
   rustPlatform,
@@ -14,10 +14,10 @@ rustPlatform.buildRustPackage rec {
     owner = "sharkdp";
     repo = "hyperfine";
     rev = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-gfiF9pwgwGsswdQ9hBplZnmAw7bxl38S6FJJlYwmA9Y=";
   };
 
-  cargoHash = "sha256-@H@";
+  cargoHash = "sha256-nLa6gAphd21pnzEzSPMTFi7sPFzqpvC+BOLkTrRPZTA=";
 
   nativeBuildInputs = [ installShellFiles ];
 
@@ -30,7 +30,7 @@ rustPlatform.buildRustPackage rec {
   '';
 
   meta = {
-    description = "Command-line benchmarking tool"; #@T
+    description = "Command-line benchmarking tool";
     homepage = "https://github.com/sharkdp/hyperfine";
     changelog = "https://github.com/sharkdp/hyperfine/blob/v${version}/CHANGELOG.md";
     license = with lib.licenses; [

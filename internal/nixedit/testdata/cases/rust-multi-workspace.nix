@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=58 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -16,12 +16,12 @@ let
     owner = "nixpkgs-fixtures";
     repo = "kvstash";
     tag = "v${version}";
-    hash = "sha256-@H@";
+    hash = "sha256-AWInoDXw8B9IVhIK+VwLjEPBKXxAD63eyOJS1uGnIuM=";
   };
 
   common = {
     inherit version src;
-    cargoHash = "sha256-@H@";
+    cargoHash = "sha256-89XGGriSjnfmESKPYck6vstk78VlnA/+24qV2N/yKm0=";
     nativeBuildInputs = [ pkg-config ];
   };
 in
@@ -55,7 +55,7 @@ in
       doCheck = !stdenv.hostPlatform.isDarwin;
 
       meta = {
-        description = "Small replicated key-value store (command-line client)"; #@T
+        description = "Small replicated key-value store (command-line client)";
         homepage = "https://github.com/nixpkgs-fixtures/kvstash";
         license = lib.licenses.asl20;
         mainProgram = "kvstash";

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=aarch64-linux want=changed
+# markbot-test: op=mark line=58 systems=aarch64-linux want=changed
 {
   lib,
   stdenv,
@@ -23,10 +23,10 @@ rustPlatform.buildRustPackage (finalAttrs: {
     owner = "BurntSushi";
     repo = "ripgrep";
     rev = finalAttrs.version;
-    hash = "sha256-@H@";
+    hash = "sha256-hgbIZsAeAtZlVgtgmcyIYIhLZ14xjc5smke0e7je3dI=";
   };
 
-  cargoHash = "sha256-@H@";
+  cargoHash = "sha256-IadcjLd30Z/CXaqfx2iDSUZSc4u+WUDqSLaOBLlLKng=";
 
   nativeBuildInputs = [ installShellFiles ] ++ lib.optional withPCRE2 pkg-config;
   buildInputs = lib.optional withPCRE2 pcre2;
@@ -55,7 +55,7 @@ rustPlatform.buildRustPackage (finalAttrs: {
   '';
 
   meta = {
-    description = "Utility that combines the usability of The Silver Searcher with the raw speed of grep"; #@T
+    description = "Utility that combines the usability of The Silver Searcher with the raw speed of grep";
     homepage = "https://github.com/BurntSushi/ripgrep";
     changelog = "https://github.com/BurntSushi/ripgrep/releases/tag/${finalAttrs.version}";
     license = with lib.licenses; [

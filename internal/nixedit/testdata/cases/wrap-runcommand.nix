@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux want=changed
+# markbot-test: op=mark line=17 systems=x86_64-linux want=changed
 {
   lib,
   runCommand,
@@ -14,7 +14,7 @@ runCommand "plantuml-wrapped-${plantuml-jar.version}"
     inherit (plantuml-jar) version;
 
     meta = {
-      description = "Draw UML diagrams using a simple and human readable text description"; #@T
+      description = "Draw UML diagrams using a simple and human readable text description";
       homepage = "https://plantuml.com/";
       license = lib.licenses.gpl3Plus;
       mainProgram = "plantuml";

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ want=changed
+# markbot-test: op=mark line=33 want=changed
 {
   lib,
   symlinkJoin,
@@ -30,7 +30,7 @@ symlinkJoin {
   inherit (brasero-original) version;
 
   meta = with lib; {
-    description = "Gnome CD/DVD Burner (wrapped with its runtime tools)"; #@T
+    description = "Gnome CD/DVD Burner (wrapped with its runtime tools)";
     homepage = "https://gitlab.gnome.org/GNOME/brasero";
     license = licenses.gpl2Plus;
     maintainers = [ maintainers.bdimcheff ];

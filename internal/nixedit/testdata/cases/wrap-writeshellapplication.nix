@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=@L@ systems=x86_64-linux,aarch64-darwin want=changed
+# markbot-test: op=mark line=32 systems=x86_64-linux,aarch64-darwin want=changed
 {
   lib,
   writeShellApplication,
@@ -29,7 +29,7 @@ writeShellApplication {
   '';
 
   meta = {
-    description = "Prefetch the newest GitHub release of a repository"; #@T
+    description = "Prefetch the newest GitHub release of a repository";
     license = lib.licenses.mit;
     maintainers = with lib.maintainers; [ ];
     mainProgram = "nix-prefetch-release";

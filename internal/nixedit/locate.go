@@ -1,0 +1,203 @@
+package nixedit
+
+import (
+	"fmt"
+)
+
+// Target is a derivation located in a file: the attribute set passed to
+// mkDerivation (or a builder like it) and how its meta is written.
+type Target struct {
+	// Drv is the derivation's attribute set.
+	Drv *AttrSet
+	// MetaAttr is the `meta = …;` binding in Drv, or nil.
+	MetaAttr *Attr
+	// Meta is the literal attribute set that holds (or will hold) the
+	// marker: the value of `meta =` once `with …;`, `let … in`,
+	// parentheses and `… //` are looked through. Nil without a meta set.
+	Meta *AttrSet
+	// Dotted lists Drv's `meta.x = …;` bindings, when meta is written so.
+	Dotted []*Attr
+	// By says which attribute the position named: "description",
+	// "version", "pname" or "name".
+	By string
+}
+
+// positionKeys are the attributes nixpkgs takes meta.position from, best
+// first.
+var positionKeys = []string{"description", "version", "pname", "name"}
+
+// Locate finds the derivation whose meta.position is the given line:
+// nixpkgs takes it from meta.description, else version, else pname/name of
+// the derivation's attributes. Only that derivation is ever touched, also in
+// files that define several.
+func (f *File) Locate(line int) (*Target, error) {
+	if line < 1 || line > f.lines.numLines(len(f.Src)) {
+		return nil, fmt.Errorf("%s: line %d is out of range (the file has %d lines)", f.Name, line, f.lines.numLines(len(f.Src)))
+	}
+	var found []*Target
+	f.eachAttrSet(f.Root, func(set *AttrSet) {
+		if t := f.targetAt(set, line); t != nil {
+			found = append(found, t)
+		}
+	})
+	if len(found) == 0 {
+		return nil, &RefusedError{Reason: fmt.Sprintf("line %d holds no meta.description, version, pname or name of a derivation", line)}
+	}
+	best := found[0]
+	for _, t := range found[1:] {
+		if keyRank(t.By) < keyRank(best.By) {
+			best = t
+		}
+	}
+	for _, t := range found {
+		if t != best && t.By == best.By && t.Drv != best.Drv {
+			return nil, &RefusedError{Reason: fmt.Sprintf("line %d holds the %s of more than one derivation", line, best.By)}
+		}
+	}
+	return best, nil
+}
+
+func keyRank(k string) int {
+	for i, p := range positionKeys {
+		if p == k {
+			return i
+		}
+	}
+	return len(positionKeys)
+}
+
+// targetAt returns set as a target if one of its position attributes is
+// on line.
+func (f *File) targetAt(set *AttrSet, line int) *Target {
+	t := &Target{Drv: set}
+	by := ""
+	consider := func(key string, tok int32) {
+		if f.Line(int(f.Toks[tok].Off)) == line && (by == "" || keyRank(key) < keyRank(by)) {
+			by = key
+		}
+	}
+	for _, b := range set.Binds {
+		switch b := b.(type) {
+		case *Attr:
+			names := f.staticPath(b.Path)
+			switch {
+			case len(names) == 1 && names[0] == "meta":
+				t.MetaAttr = b
+				t.Meta = f.metaSet(b.Value, line)
+				if t.Meta != nil {
+					if tok := f.bindingNamed(t.Meta, "description"); tok != NoTok {
+						consider("description", tok)
+					}
+				}
+			case len(names) == 2 && names[0] == "meta":
+				t.Dotted = append(t.Dotted, b)
+				if names[1] == "description" {
+					consider("description", b.firstTok())
+				}
+			case len(names) == 1 && (names[0] == "version" || names[0] == "pname" || names[0] == "name"):
+				consider(names[0], b.firstTok())
+			}
+		case *Inherit:
+			for _, n := range b.Names {
+				if id, ok := n.(*Ident); ok {
+					switch name := f.Text(id.Tok); name {
+					case "version", "pname", "name":
+						consider(name, id.Tok)
+					}
+				}
+			}
+		}
+	}
+	if by == "" {
+		return nil
+	}
+	t.By = by
+	return t
+}
+
+// metaSet returns the literal set in a meta value that holds the marker:
+// through `with x;`, `let … in`, parentheses and `//` chains, the operand
+// holding description on line (if any), else the last literal operand.
+func (f *File) metaSet(e Expr, line int) *AttrSet {
+	var sets []*AttrSet
+	var collect func(e Expr)
+	collect = func(e Expr) {
+		switch n := e.(type) {
+		case *AttrSet:
+			if n.Rec == NoTok || f.Toks[n.Rec].Kind == REC {
+				sets = append(sets, n)
+			}
+		case *With:
+			collect(n.Body)
+		case *Let:
+			collect(n.Body)
+		case *Paren:
+			collect(n.X)
+		case *Binary:
+			if f.Toks[n.Op].Kind == UPDATE {
+				collect(n.X)
+				collect(n.Y)
+			}
+		}
+	}
+	collect(e)
+	if len(sets) == 0 {
+		return nil
+	}
+	for _, s := range sets {
+		if tok := f.bindingNamed(s, "description"); tok != NoTok && f.Line(int(f.Toks[tok].Off)) == line {
+			return s
+		}
+	}
+	return sets[len(sets)-1]
+}
+
+// bindingNamed returns the first token of the binding (or inherited name)
+// called name directly in set, or NoTok.
+func (f *File) bindingNamed(set *AttrSet, name string) int32 {
+	for _, b := range set.Binds {
+		switch b := b.(type) {
+		case *Attr:
+			if p := f.staticPath(b.Path); len(p) == 1 && p[0] == name {
+				return b.firstTok()
+			}
+		case *Inherit:
+			for _, n := range b.Names {
+				if id, ok := n.(*Ident); ok && f.Text(id.Tok) == name {
+					return id.Tok
+				}
+			}
+		}
+	}
+	return NoTok
+}
+
+// staticPath returns the names of an attribute path; a dynamic name is "".
+func (f *File) staticPath(ap *AttrPath) []string {
+	names := make([]string, len(ap.Names))
+	for i, n := range ap.Names {
+		switch n := n.(type) {
+		case *Ident:
+			names[i] = f.Text(n.Tok)
+		case *Str:
+			names[i], _ = f.stringValue(n)
+		}
+	}
+	return names
+}
+
+// eachAttrSet calls fn for every attribute set in the tree.
+func (f *File) eachAttrSet(e Expr, fn func(*AttrSet)) {
+	w := &setWalker{fn: fn}
+	w.expr(e)
+}
+
+type setWalker struct{ fn func(*AttrSet) }
+
+func (w *setWalker) tok(int32) {}
+func (w *setWalker) expr(e Expr) {
+	if s, ok := e.(*AttrSet); ok {
+		w.fn(s)
+	}
+	e.walk(w)
+}
