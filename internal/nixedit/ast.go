@@ -25,7 +25,7 @@ type Ident struct{ Tok int32 }
 // Literal is an integer, float, URI or <search path>.
 type Literal struct{ Tok int32 }
 
-// Str is a "…" or ''…'' string. Parts are literal text (STR or INDSTR
+// Str is a "…" or ”…” string. Parts are literal text (STR or INDSTR
 // tokens) and interpolations.
 type Str struct {
 	Open  int32

@@ -518,7 +518,7 @@ done:
 	}
 }
 
-// lexIndString lexes inside ''…''.
+// lexIndString lexes inside ”…”.
 func (lx *lexer) lexIndString() {
 	src := lx.src
 	i := lx.pos

@@ -79,7 +79,7 @@ func (p *parser) parseFile() (root Expr, err error) {
 	return root, nil
 }
 
-func (p *parser) peek() Kind       { return p.toks[p.i].Kind }
+func (p *parser) peek() Kind { return p.toks[p.i].Kind }
 func (p *parser) peekAt(n int32) Kind {
 	if j := p.i + n; j < int32(len(p.toks)) {
 		return p.toks[j].Kind
