@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -166,7 +167,8 @@ func (c *Client) Ingest(ctx context.Context, cache *Cache, e Eval) (cached bool,
 			return false, err
 		}
 		wait := c.backoff(attempt)
-		log.WithFields(logrus.Fields{"attempt": attempt, "wait": wait}).Warnf("hydra: fetching the evaluation again: %v", err)
+		log.WithFields(logrus.Fields{"attempt": attempt, "wait": wait.Round(time.Millisecond)}).WithError(err).
+			Warn("hydra: evaluation fetch failed, fetching it again")
 		if err := sleep(ctx, wait); err != nil {
 			return false, err
 		}

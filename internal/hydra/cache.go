@@ -205,7 +205,6 @@ func ReadRecords(r io.Reader, in *Interner) (*EvalRecords, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	zr.Multistream(false)
 	br := bufio.NewReaderSize(zr, 64<<10)
 	head := make([]byte, len(cacheMagic)+1)
 	if _, err := io.ReadFull(br, head); err != nil || string(head[:len(cacheMagic)]) != cacheMagic {

@@ -185,20 +185,17 @@ func (e *transientError) Unwrap() error { return e.err }
 var errIdle = errors.New("the server sent nothing for too long")
 
 // isTransient reports whether err is a network failure worth another try:
-// timeouts, reset or refused connections, bodies cut short.
+// timeouts, reset connections, bodies cut short. Callers check their own
+// context first: its end is never worth a retry.
 func isTransient(err error) bool {
 	var te *transientError
 	if errors.As(err, &te) {
 		return true
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		// The caller's context: not ours to retry. (Our own idle timer is
-		// reported as errIdle.)
-		return errors.Is(err, errIdle)
-	}
+	// A refused connection or an unknown host is not retried: the server is
+	// not there, and saying so at once is more useful than waiting.
 	if errors.Is(err, errIdle) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
 		return true
 	}
 	var ne net.Error
@@ -271,6 +268,9 @@ func (c *Client) fetch(ctx context.Context, u, accept string, retryBody bool, re
 				return err
 			}
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("GET %s: %w", u, ctx.Err())
+		}
 		var se *StatusError
 		var ra *retryAfterError
 		switch {
@@ -283,9 +283,6 @@ func (c *Client) fetch(ctx context.Context, u, accept string, retryBody bool, re
 		case !isTransient(err):
 			return err
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("GET %s: %w", u, ctx.Err())
-		}
 		last = err
 		if attempt == c.opts.MaxAttempts {
 			break
@@ -293,8 +290,8 @@ func (c *Client) fetch(ctx context.Context, u, accept string, retryBody bool, re
 		if wait == 0 {
 			wait = c.backoff(attempt)
 		}
-		log.WithFields(logrus.Fields{"attempt": attempt, "wait": wait.Round(time.Millisecond)}).
-			Warnf("hydra: retrying: %v", err)
+		log.WithFields(logrus.Fields{"attempt": attempt, "wait": wait.Round(time.Millisecond)}).WithError(err).
+			Warn("hydra: request failed, retrying")
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("GET %s: %w", u, err)
 		}

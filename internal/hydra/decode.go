@@ -128,7 +128,7 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 		return noEOF(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, got %v", want, tok)
+		return fmt.Errorf("unexpected JSON: expected %q, got %v", want, tok)
 	}
 	return nil
 }

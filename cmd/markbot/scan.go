@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/term"
+
+	"github.com/nixpkgs-markbot/markbot/internal/failures"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+)
+
+// exitMassBreakage is markbot scan's exit code when the newest evaluation
+// looks like a mass breakage: nothing is proposed.
+const exitMassBreakage = 2
+
+// scanSchema versions the JSON markbot scan --json writes (docs/hydra.md).
+const scanSchema = 1
+
+func runScan(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pol := failures.DefaultPolicy()
+	hydraURL := fs.String("hydra", hydra.DefaultBaseURL, "Hydra base `URL`")
+	jobset := fs.String("jobset", hydra.DefaultProject+"/"+hydra.DefaultJobset, "`project/jobset` to scan")
+	nEvals := fs.Int("evals", 10, "number of finished evaluations to read, newest first")
+	fs.IntVar(&pol.MinDays, "min-days", pol.MinDays, "days a single derivation must have been failing (D)")
+	asJSON := fs.Bool("json", false, "write JSON (schema in docs/hydra.md) instead of a table")
+	stateDir := fs.String("state-dir", defaultStateDir(), "`directory` for markbot's state (the evaluation cache)")
+	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
+	verbose := fs.Bool("v", false, "log requests and retries")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: markbot scan [--hydra URL] [--jobset P/J] [--evals N] [--min-days D] [--json] [--state-dir DIR]")
+		fmt.Fprintln(stderr, "\nLists the packages that fail persistently on Hydra. Exit 2: mass breakage, nothing proposed.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	project, js, ok := strings.Cut(*jobset, "/")
+	if fs.NArg() > 0 || !ok || project == "" || js == "" || strings.Contains(js, "/") || *nEvals < 1 {
+		switch {
+		case fs.NArg() > 0:
+			fmt.Fprintf(stderr, "markbot scan: unexpected argument %q\n", fs.Arg(0))
+		case *nEvals < 1:
+			fmt.Fprintln(stderr, "markbot scan: --evals must be at least 1")
+		default:
+			fmt.Fprintf(stderr, "markbot scan: --jobset %q is not project/jobset\n", *jobset)
+		}
+		return exitUsage
+	}
+	if err := pol.Validate(); err != nil {
+		fmt.Fprintf(stderr, "markbot scan: %v\n", err)
+		return exitUsage
+	}
+
+	log := logrus.New()
+	log.SetOutput(stderr)
+	log.SetLevel(logrus.WarnLevel)
+	if *verbose {
+		log.SetLevel(logrus.DebugLevel)
+	}
+	opts := hydra.Options{BaseURL: *hydraURL, Logger: log, Rate: *rate, Burst: 1}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opts.Progress = stderr
+	}
+	client, err := hydra.New(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot scan: %v\n", err)
+		return exitUsage
+	}
+	cache, err := hydra.OpenCache(*stateDir, client.BaseURL())
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot scan: %v\n", err)
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	history, err := readHistory(ctx, client, cache, project, js, *nEvals, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot scan: reading Hydra at %s: %v\n", client.BaseURL(), err)
+		return exitError
+	}
+	res, err := failures.Detect(history, pol)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot scan: %v\n", err)
+		return exitError
+	}
+	if len(history) < pol.Evaluations {
+		fmt.Fprintf(stderr, "markbot scan: only %d finished evaluations; a failure needs %d to count as persistent\n",
+			len(history), pol.Evaluations)
+	}
+	if *asJSON {
+		err = writeScanJSON(stdout, client, *jobset, history, pol, res)
+	} else {
+		err = writeScanTable(stdout, client, *jobset, pol, res)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot scan: %v\n", err)
+		return exitError
+	}
+	if res.MassBreakage != nil {
+		return exitMassBreakage
+	}
+	return exitOK
+}
+
+// defaultStateDir is $XDG_STATE_HOME/markbot, else ~/.local/state/markbot.
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "markbot")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "markbot")
+	}
+	return ".markbot-state"
+}
+
+// readHistory gets the n newest finished evaluations into the cache (each
+// fetched at most once, ever) and loads them.
+func readHistory(ctx context.Context, c *hydra.Client, cache *hydra.Cache, project, jobset string, n int, log logrus.FieldLogger) ([]failures.Evaluation, error) {
+	latest, err := c.LatestEval(ctx, project, jobset)
+	if err != nil {
+		return nil, err
+	}
+	// Evaluations newer than the latest finished one are still building:
+	// skip them without fetching. Older ones may still turn out unfinished;
+	// look a little further back for those.
+	var candidates []hydra.Eval
+	err = c.EachEval(ctx, project, jobset, func(e hydra.Eval) bool {
+		if e.ID <= latest.ID {
+			candidates = append(candidates, e)
+		}
+		return len(candidates) < n+5
+	})
+	if err != nil {
+		return nil, err
+	}
+	var in hydra.Interner
+	var history []failures.Evaluation
+	for _, e := range candidates {
+		if len(history) == n {
+			break
+		}
+		l := log.WithField("eval", e.ID)
+		cached, err := c.Ingest(ctx, cache, e)
+		var ue *hydra.UnfinishedError
+		if errors.As(err, &ue) {
+			l.Warnf("skipping: %v", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		er, err := cache.Load(e.ID, &in)
+		if err != nil {
+			return nil, err
+		}
+		l.WithFields(logrus.Fields{"cached": cached, "builds": len(er.Records)}).Info("evaluation read")
+		history = append(history, failures.FromRecords(er))
+	}
+	if len(history) == 0 {
+		return nil, fmt.Errorf("jobset %s/%s has no finished evaluation", project, jobset)
+	}
+	return history, nil
+}
+
+func writeScanTable(w io.Writer, c *hydra.Client, jobset string, p failures.Policy, res failures.Result) error {
+	if mb := res.MassBreakage; mb != nil {
+		_, err := fmt.Fprintf(w, "%s\nNothing is proposed: this looks like a bad merge or broken infrastructure, not broken packages.\n", mb)
+		return err
+	}
+	fmt.Fprintf(w, "%d persistent failures in %s, evaluation %d (%s), %d evaluations read; K=%d, D=%d days\n",
+		len(res.Failures), jobset, res.Newest, res.NewestTime.Format("2006-01-02 15:04"), res.Evaluations, p.Evaluations, p.MinDays)
+	if len(res.Failures) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ATTRIBUTE\tSYSTEMS\tFAILING SINCE\tDRVS\tBUILD")
+	for _, f := range res.Failures {
+		days := int(res.NewestTime.Sub(f.FailingSince).Hours() / 24)
+		fmt.Fprintf(tw, "%s\t%s\t%s (%dd)\t%d\t%s\n", f.Attr, strings.Join(f.Systems, ","),
+			f.FailingSince.Format("2006-01-02"), days, f.Derivations, c.BuildURL(f.PerSystem[0].Build))
+	}
+	return tw.Flush()
+}
+
+// The JSON of markbot scan --json, schema 1 (docs/hydra.md). Fields are only
+// ever added within a schema version.
+type scanJSON struct {
+	Schema       int            `json:"schema"`
+	Hydra        string         `json:"hydra"`
+	Jobset       string         `json:"jobset"`
+	Evaluations  []scanEvalJSON `json:"evaluations"`
+	Policy       scanPolicyJSON `json:"policy"`
+	Verdict      string         `json:"verdict"`
+	MassBreakage *scanMassJSON  `json:"mass_breakage"`
+	Failures     []scanFailJSON `json:"failures"`
+	Filtered     int            `json:"filtered"`
+	Jobs         int            `json:"jobs"`
+}
+
+type scanEvalJSON struct {
+	ID   int64     `json:"id"`
+	Time time.Time `json:"time"`
+}
+
+type scanPolicyJSON struct {
+	Evaluations       int      `json:"evaluations"`
+	MinDays           int      `json:"min_days"`
+	MinDerivations    int      `json:"min_derivations"`
+	OwnFailure        []int    `json:"own_failure_statuses"`
+	MassBreakageShare float64  `json:"mass_breakage_share"`
+	Systems           []string `json:"systems"`
+}
+
+type scanMassJSON struct {
+	Eval         int64   `json:"eval"`
+	PreviousEval int64   `json:"previous_eval"`
+	NewlyFailing int     `json:"newly_failing"`
+	Jobs         int     `json:"jobs"`
+	Share        float64 `json:"share"`
+	Threshold    float64 `json:"threshold"`
+}
+
+type scanBuildRefJSON struct {
+	Build int64     `json:"build"`
+	URL   string    `json:"url"`
+	Eval  int64     `json:"eval"`
+	Time  time.Time `json:"time"`
+}
+
+type scanBuildTimeJSON struct {
+	Eval    int64 `json:"eval"`
+	Build   int64 `json:"build"`
+	Seconds int64 `json:"seconds"`
+	Reused  bool  `json:"reused"`
+}
+
+type scanSystemJSON struct {
+	System           string              `json:"system"`
+	Job              string              `json:"job"`
+	Build            int64               `json:"build"`
+	BuildURL         string              `json:"build_url"`
+	Status           int                 `json:"status"`
+	DrvHash          string              `json:"drv_hash"`
+	FirstFailingEval int64               `json:"first_failing_eval"`
+	FailingSince     time.Time           `json:"failing_since"`
+	Evaluations      int                 `json:"evaluations"`
+	Derivations      int                 `json:"derivations"`
+	LastSuccess      *scanBuildRefJSON   `json:"last_success"`
+	BuildTimes       []scanBuildTimeJSON `json:"build_times"`
+}
+
+type scanFailJSON struct {
+	Attr             string            `json:"attr"`
+	Systems          []string          `json:"systems"`
+	FailingSince     time.Time         `json:"failing_since"`
+	FirstFailingEval int64             `json:"first_failing_eval"`
+	Derivations      int               `json:"derivations"`
+	BuildURL         string            `json:"build_url"`
+	LastSuccess      *scanBuildRefJSON `json:"last_success"`
+	PerSystem        []scanSystemJSON  `json:"per_system"`
+}
+
+func writeScanJSON(w io.Writer, c *hydra.Client, jobset string, history []failures.Evaluation, p failures.Policy, res failures.Result) error {
+	ref := func(r *failures.BuildRef) *scanBuildRefJSON {
+		if r == nil {
+			return nil
+		}
+		return &scanBuildRefJSON{Build: r.Build, URL: c.BuildURL(r.Build), Eval: r.Eval, Time: r.Time}
+	}
+	out := scanJSON{
+		Schema: scanSchema, Hydra: strings.TrimRight(c.BaseURL(), "/"), Jobset: jobset, Verdict: "ok",
+		Failures: []scanFailJSON{}, Filtered: res.Filtered, Jobs: res.Jobs,
+		Policy: scanPolicyJSON{Evaluations: p.Evaluations, MinDays: p.MinDays, MinDerivations: p.MinDerivations,
+			MassBreakageShare: p.MassBreakageShare, Systems: p.Systems},
+	}
+	for _, s := range p.OwnFailure {
+		out.Policy.OwnFailure = append(out.Policy.OwnFailure, int(s))
+	}
+	if p.IncludeLogLimit {
+		out.Policy.OwnFailure = append(out.Policy.OwnFailure, int(hydra.StatusLogLimitExceeded))
+	}
+	if p.IncludeOutputLimit {
+		out.Policy.OwnFailure = append(out.Policy.OwnFailure, int(hydra.StatusOutputLimitExceeds))
+	}
+	for _, e := range history {
+		out.Evaluations = append(out.Evaluations, scanEvalJSON{ID: e.ID, Time: e.Time})
+	}
+	if mb := res.MassBreakage; mb != nil {
+		out.Verdict = "mass-breakage"
+		out.MassBreakage = &scanMassJSON{Eval: mb.Eval, PreviousEval: mb.PreviousEval, NewlyFailing: mb.NewlyFailing,
+			Jobs: mb.Jobs, Share: mb.Share, Threshold: mb.Threshold}
+	}
+	for _, f := range res.Failures {
+		jf := scanFailJSON{Attr: f.Attr, Systems: f.Systems, FailingSince: f.FailingSince, FirstFailingEval: f.FirstFailingEval,
+			Derivations: f.Derivations, BuildURL: c.BuildURL(f.PerSystem[0].Build), LastSuccess: ref(f.LastSuccess)}
+		for _, s := range f.PerSystem {
+			js := scanSystemJSON{System: s.System, Job: s.Job, Build: s.Build, BuildURL: c.BuildURL(s.Build), Status: int(s.Status),
+				DrvHash: s.Drv.String(), FirstFailingEval: s.FirstFailingEval, FailingSince: s.FailingSince,
+				Evaluations: s.Evaluations, Derivations: s.Derivations, LastSuccess: ref(s.LastSuccess)}
+			for _, bt := range s.BuildTimes {
+				js.BuildTimes = append(js.BuildTimes, scanBuildTimeJSON(bt))
+			}
+			jf.PerSystem = append(jf.PerSystem, js)
+		}
+		out.Failures = append(out.Failures, jf)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

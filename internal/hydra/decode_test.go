@@ -1,0 +1,198 @@
+package hydra
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecodeBuilds(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    string // id:status per build
+		wantErr string
+	}{
+		{"empty array", `[]`, "", ""},
+		{"two builds", `[{"id":1,"finished":1,"buildstatus":0,"job":"a.x86_64-linux","buildoutputs":{"out":{"path":"/x"}}},
+			{"id":2,"finished":1,"buildstatus":2}]`, "1:0 2:2", ""},
+		{"finished as a boolean", `[{"id":1,"finished":true,"buildstatus":6}]`, "1:6", ""},
+		{"unfinished: null status and times", `[{"id":1,"finished":0,"buildstatus":null,"starttime":null,"stoptime":null}]`, "1:-1", ""},
+		{"finished but null status counts as unfinished", `[{"id":1,"finished":1,"buildstatus":null}]`, "1:-1", ""},
+		{"unknown fields are skipped", `[{"id":3,"finished":1,"buildstatus":1,"new":{"x":[1,2]}}]`, "3:1", ""},
+		{"truncated inside a build", `[{"id":1,"finished":1,"buildstatus":0},{"id":2,"fin`, "1:0", "unexpected EOF"},
+		{"truncated between builds", `[{"id":1,"finished":1,"buildstatus":0},`, "1:0", ""},
+		{"truncated after the last build", `[{"id":1,"finished":1,"buildstatus":0}`, "1:0", "unexpected EOF"},
+		{"not an array", `{"error":"Evaluation 5 doesn't exist."}`, "", "expected"},
+		{"HTML", `<!DOCTYPE html><html>`, "", "invalid character '<'"},
+		{"empty body", ``, "", "unexpected EOF"},
+		{"trailing data", `[] []`, "", "after the builds"},
+		{"wrong type", `[{"id":"one"}]`, "", "cannot unmarshal"},
+		{"bad flag", `[{"id":1,"finished":2}]`, "", "not a flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := DecodeBuilds(strings.NewReader(tt.in), func(b *Build) error {
+				got = append(got, itoa(b.ID)+":"+itoa(int64(b.Status())))
+				return nil
+			})
+			if tt.name == "truncated between builds" {
+				// `,` then EOF: More() says yes, Decode hits the end.
+				tt.wantErr = "unexpected EOF"
+			}
+			if s := strings.Join(got, " "); s != tt.want {
+				t.Errorf("builds = %q, want %q", s, tt.want)
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("err = %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func itoa(i int64) string { return string(appendInt(nil, i)) }
+
+func appendInt(b []byte, i int64) []byte {
+	if i < 0 {
+		return appendInt(append(b, '-'), -i)
+	}
+	if i >= 10 {
+		b = appendInt(b, i/10)
+	}
+	return append(b, byte('0'+i%10))
+}
+
+func TestTruncationIsRetryable(t *testing.T) {
+	err := DecodeBuilds(strings.NewReader(`[{"id":1`), func(*Build) error { return nil })
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !isTransient(decodeErr("http://x", err)) {
+		t.Errorf("truncation: %v; want a retryable unexpected EOF", err)
+	}
+	err = DecodeBuilds(strings.NewReader(`[{"id":1,,`), func(*Build) error { return nil })
+	if isTransient(decodeErr("http://x", err)) {
+		t.Errorf("a syntax error is retryable: %v", err)
+	}
+}
+
+func TestDecodeEvalsPage(t *testing.T) {
+	p, err := DecodeEvalsPage(strings.NewReader(`{"first":"?page=1","evals":[
+		{"id":2,"timestamp":20,"hasnewbuilds":1,"builds":[5,6,7],"jobsetevalinputs":{"nixpkgs":{"type":"git","revision":"ab"}}},
+		{"id":1,"timestamp":10,"hasnewbuilds":false,"builds":[]}],"next":"?page=2","last":"?page=9","total":170}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Evals) != 2 || p.Evals[0].ID != 2 || !bool(p.Evals[0].HasNewBuilds) || bool(p.Evals[1].HasNewBuilds) ||
+		*p.Evals[0].Inputs["nixpkgs"].Revision != "ab" || p.Next != "?page=2" || p.Last != "?page=9" {
+		t.Errorf("page = %+v", p)
+	}
+	p, err = DecodeEvalsPage(strings.NewReader(`{"evals":[],"first":"?page=1","last":"?page=0","next":null}`))
+	if err != nil || p.Next != "" {
+		t.Errorf("last page: %+v, %v", p, err)
+	}
+	for _, bad := range []string{`[]`, `{}`, `{"evals":{}}`, `{"evals":[{"id":1}]`, `{"evals":[],"next":5}`, `{"evals":[]} x`} {
+		if _, err := DecodeEvalsPage(strings.NewReader(bad)); err == nil && bad != `{"evals":[]} x` {
+			t.Errorf("DecodeEvalsPage(%s) accepted it", bad)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		h    string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"7", 7 * time.Second, true},
+		{"Thu, 01 Jan 2026 00:00:30 GMT", 30 * time.Second, true},
+		{"Wed, 31 Dec 2025 23:00:00 GMT", 0, true}, // in the past: now
+		{"soon", 0, false},
+		{"-3", 0, false},
+	}
+	for _, tt := range tests {
+		d, ok := retryAfter(tt.h, now)
+		if d != tt.want || ok != tt.ok {
+			t.Errorf("retryAfter(%q) = %v, %v; want %v, %v", tt.h, d, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestBackoffGrowsWithJitter(t *testing.T) {
+	c, _ := New(Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
+	for attempt, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 9: time.Second} {
+		for i := 0; i < 50; i++ {
+			if d := c.backoff(attempt); d < max/2 || d > max {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempt, d, max/2, max)
+			}
+		}
+	}
+}
+
+func TestTailLines(t *testing.T) {
+	long := strings.Repeat("x", 10000)
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 3, ""},
+		{"a\nb\nc\nd\n", 2, "c|d"},
+		{"a\nb", 5, "a|b"},
+		{"a\r\nb\r\n", 5, "a|b"},
+		{"a\n\n\n", 2, "|"},
+		{long + "\nend\n", 2, strings.Repeat("x", maxLineLen) + "|end"},
+	}
+	for _, tt := range tests {
+		got, err := tailLines(strings.NewReader(tt.in), tt.n, 1<<20)
+		if err != nil || strings.Join(got, "|") != tt.want {
+			t.Errorf("tailLines(%.20q, %d) = %q, %v; want %q", tt.in, tt.n, got, err, tt.want)
+		}
+	}
+	if _, err := tailLines(strings.NewReader(strings.Repeat("a\n", 100)), 2, 50); !errors.Is(err, ErrLogTooLarge) {
+		t.Errorf("over the limit: %v", err)
+	}
+}
+
+func TestHashOfDrvPath(t *testing.T) {
+	a := HashOfDrvPath("/nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello-2.12.drv")
+	if a.String() != "0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r" {
+		t.Errorf("hash = %s", a)
+	}
+	x, y := HashOfDrvPath("odd"), HashOfDrvPath("odder")
+	if x == y || x == (DrvHash{}) {
+		t.Errorf("odd paths: %s, %s", x, y)
+	}
+}
+
+func FuzzDecodeBuilds(f *testing.F) {
+	f.Add([]byte(`[{"id":1,"finished":1,"buildstatus":0,"job":"a.x86_64-linux","drvpath":"/nix/store/x.drv"}]`))
+	f.Add([]byte(`[{"id":1,"finished":true,"buildstatus":null,"jobsetevals":[1,2]},{"id":2}]`))
+	f.Add([]byte(`{"error":"x"}`))
+	f.Add([]byte(`[`))
+	f.Add([]byte(`<html>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		_ = DecodeBuilds(bytes.NewReader(data), func(b *Build) error {
+			n++
+			_ = RecordOf(b)
+			return nil
+		})
+	})
+}
+
+func FuzzDecodeEvalsPage(f *testing.F) {
+	f.Add([]byte(`{"evals":[{"id":1,"builds":[1,2],"hasnewbuilds":1}],"next":"?page=2"}`))
+	f.Add([]byte(`{"evals":[],"first":null}`))
+	f.Add([]byte(`{"evals":[{"jobsetevalinputs":{"a":{"uri":null}}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = DecodeEvalsPage(bytes.NewReader(data))
+	})
+}
