@@ -33,6 +33,7 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"nix", "check, mark and unmark Nix files with the lossless rewriter", runNix},
+		{"scan", "list the packages that fail persistently on Hydra (table or JSON)", runScan},
 		{"version", "print the version", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
