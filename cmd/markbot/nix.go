@@ -1,11 +1,252 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nixpkgs-markbot/markbot/internal/nixedit"
+	"github.com/nixpkgs-markbot/markbot/internal/udiff"
 )
 
+// Exit codes of `markbot nix mark|unmark`.
+const (
+	exitNothingToDo = 3 // mark: already broken; unmark: not marked
+	exitRefused     = 4 // mark: refused; unmark: changed by a human
+)
+
+const nixUsage = `usage:
+  markbot nix check FILE...
+  markbot nix mark FILE:LINE --build URL [--systems S1,S2] [--since YYYY-MM-DD] [-w | --diff]
+  markbot nix unmark FILE:LINE [-w | --diff]
+
+LINE is the derivation's meta.position line (its meta.description, else
+version, else name). mark and unmark print the new file (default), write it
+in place (-w) or print a unified diff (--diff).
+
+Exit codes: 0 changed (check: all files fine), 1 error,
+3 nothing to do (already broken / not marked),
+4 refused (reason on stderr) / marker changed by a human.
+`
+
 func runNix(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "markbot nix: not built yet")
-	return exitError
+	if len(args) == 0 {
+		fmt.Fprint(stderr, nixUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "check":
+		return nixCheck(args[1:], stdout, stderr)
+	case "mark":
+		return nixEdit("mark", args[1:], stdout, stderr)
+	case "unmark":
+		return nixEdit("unmark", args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, nixUsage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "markbot nix: unknown subcommand %q\n\n%s", args[0], nixUsage)
+	return exitUsage
+}
+
+func nixCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("markbot nix check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	verbose := fs.Bool("v", false, "print each good file too")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fmt.Fprint(stderr, "markbot nix check: no files given\n\n"+nixUsage)
+		return exitUsage
+	}
+	failed := 0
+	for _, name := range files {
+		if err := checkFile(name); err != nil {
+			fmt.Fprintln(stdout, err)
+			failed++
+			continue
+		}
+		if *verbose {
+			fmt.Fprintf(stdout, "%s: ok\n", name)
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "markbot nix check: %d of %d files failed\n", failed, len(files))
+		return exitError
+	}
+	return exitOK
+}
+
+// checkFile parses a file and verifies that printing it gives it back.
+func checkFile(name string) error {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, errors.Unwrap(err))
+	}
+	f, err := nixedit.Parse(name, src)
+	if err != nil {
+		return err
+	}
+	out, err := f.Bytes()
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	if string(out) != string(src) {
+		return fmt.Errorf("%s: printing the parsed file does not give it back byte for byte (a bug in markbot: please report it)", name)
+	}
+	return nil
+}
+
+func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("markbot nix "+op, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	write := fs.Bool("w", false, "write the result to the file instead of stdout")
+	diff := fs.Bool("diff", false, "print a unified diff instead of the file")
+	var build, systems, since *string
+	if op == "mark" {
+		build = fs.String("build", "", "the failing Hydra build `URL` (required)")
+		systems = fs.String("systems", "", "comma-separated failing `systems` (default: all)")
+		since = fs.String("since", time.Now().UTC().Format(time.DateOnly), "the `date` the failure started")
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "markbot nix %s: want exactly one FILE:LINE\n\n%s", op, nixUsage)
+		return exitUsage
+	}
+	if *write && *diff {
+		fmt.Fprintf(stderr, "markbot nix %s: -w and --diff exclude each other\n", op)
+		return exitUsage
+	}
+	name, line, err := splitFileLine(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
+		return exitError
+	}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
+		return exitError
+	}
+	var out []byte
+	if op == "mark" {
+		if *build == "" {
+			fmt.Fprintf(stderr, "markbot nix mark: --build URL is required\n")
+			return exitUsage
+		}
+		m := nixedit.Marker{BuildURL: *build, Since: *since}
+		if *systems != "" {
+			m.Systems = strings.Split(*systems, ",")
+		}
+		out, err = nixedit.Mark(name, src, line, m)
+	} else {
+		out, err = nixedit.Unmark(name, src, line)
+	}
+	var refused *nixedit.RefusedError
+	var human *nixedit.HumanChangedError
+	switch {
+	case errors.Is(err, nixedit.ErrAlreadyBroken), errors.Is(err, nixedit.ErrNotMarked):
+		fmt.Fprintf(stderr, "%s:%d: %v: nothing to do\n", name, line, err)
+		return exitNothingToDo
+	case errors.As(err, &refused), errors.As(err, &human):
+		fmt.Fprintf(stderr, "%s:%d: %v\n", name, line, err)
+		return exitRefused
+	case err != nil:
+		if strings.HasPrefix(err.Error(), name+":") {
+			fmt.Fprintln(stderr, err) // already names the file (and line)
+		} else {
+			fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
+		}
+		return exitError
+	}
+	switch {
+	case *write:
+		if err := writeFileAtomic(name, out); err != nil {
+			fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
+			return exitError
+		}
+	case *diff:
+		oldName, newName := name, name
+		if !filepath.IsAbs(name) {
+			oldName, newName = "a/"+filepath.ToSlash(name), "b/"+filepath.ToSlash(name)
+		}
+		fmt.Fprint(stdout, udiff.Unified(oldName, newName, string(src), string(out)))
+	default:
+		stdout.Write(out)
+	}
+	return exitOK
+}
+
+// splitFileLine splits FILE:LINE.
+func splitFileLine(s string) (string, int, error) {
+	i := strings.LastIndex(s, ":")
+	if i <= 0 {
+		return "", 0, fmt.Errorf("%q is not FILE:LINE", s)
+	}
+	line, err := strconv.Atoi(s[i+1:])
+	if err != nil || line < 1 {
+		return "", 0, fmt.Errorf("%q is not FILE:LINE (LINE must be a positive number)", s)
+	}
+	return s[:i], line, nil
+}
+
+// writeFileAtomic replaces name with data through a temporary file in the
+// same directory and a rename, keeping the file's mode: the file is never
+// half-written.
+func writeFileAtomic(name string, data []byte) error {
+	st, err := os.Stat(name)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".markbot-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (markbot nix mark FILE:LINE --build URL).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }

@@ -41,7 +41,7 @@ func (f *File) Locate(line int) (*Target, error) {
 		}
 	})
 	if len(found) == 0 {
-		return nil, &RefusedError{Reason: fmt.Sprintf("line %d holds no meta.description, version, pname or name of a derivation", line)}
+		return nil, fmt.Errorf("%s: line %d holds no meta.description, version, pname or name of a derivation (is the position stale?)", f.Name, line)
 	}
 	best := found[0]
 	for _, t := range found[1:] {

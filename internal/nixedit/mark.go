@@ -124,40 +124,48 @@ func parseComment(text string) (parsedComment, bool) {
 // it will not touch, and a parse error (FILE:LINE:COL: …) for invalid Nix.
 // Every result is checked: it parses, and Unmark gives back src exactly.
 func Mark(filename string, src []byte, line int, m Marker) ([]byte, error) {
+	out, _, err := markLine(filename, src, line, m)
+	return out, err
+}
+
+// markLine is Mark, also returning the derivation's position line in the
+// new file.
+func markLine(filename string, src []byte, line int, m Marker) ([]byte, int, error) {
 	if err := m.Validate(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	m.BuildURL = strings.TrimSuffix(m.BuildURL, "/")
 	f, err := Parse(filename, src)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if reason := f.optOut(); reason != "" {
-		return nil, &RefusedError{Reason: reason}
+		return nil, 0, &RefusedError{Reason: reason}
 	}
 	t, err := f.Locate(line)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cond, err := Condition(m.Systems)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ed := &editor{f: f}
 	if err := ed.mark(t, m, cond); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := ed.apply()
 
 	// Self-check: the result parses and the marker comes out again exactly.
 	if _, err := Parse(filename, out); err != nil {
-		return nil, &RefusedError{Reason: fmt.Sprintf("the edit would not parse (%v); this shape is not supported", err)}
+		return nil, 0, &RefusedError{Reason: fmt.Sprintf("the edit would not parse (%v); this shape is not supported", err)}
 	}
-	back, err := Unmark(filename, out, ed.shiftLine(line))
+	newLine := ed.shiftLine(line)
+	back, err := Unmark(filename, out, newLine)
 	if err != nil || !bytes.Equal(back, src) {
-		return nil, &RefusedError{Reason: "the marker could not be taken out again exactly in this shape; not editing"}
+		return nil, 0, &RefusedError{Reason: "the marker could not be taken out again exactly in this shape; not editing"}
 	}
-	return out, nil
+	return out, newLine, nil
 }
 
 // Unmark removes markbot's marker from the derivation whose meta.position
