@@ -150,9 +150,9 @@ func TestDetectGroupsPerAttribute(t *testing.T) {
 		job{"python313Packages.foo.aarch64-darwin", "aarch64-darwin", "1a 1b 1b 1c"},
 		job{"python313Packages.foo.aarch64-linux", "aarch64-linux", "0a 0a 0a 0a"},
 		job{"nixpkgs.bar.x86_64-linux", "x86_64-linux", "1a 1b 1c 1d"}, // NixOS jobset naming
-		job{"unstable", "", "1a 1b 1c 1d"},                            // aggregate: no system
-		job{"tested", "x86_64-linux", "1a 1b 1c 1d"},                  // aggregate: no system suffix
-		job{"baz.riscv64-linux", "riscv64-linux", "1a 1b 1c 1d"},      // a system not in the policy
+		job{"unstable", "", "1a 1b 1c 1d"},                             // aggregate: no system
+		job{"tested", "x86_64-linux", "1a 1b 1c 1d"},                   // aggregate: no system suffix
+		job{"baz.riscv64-linux", "riscv64-linux", "1a 1b 1c 1d"},       // a system not in the policy
 		linux("ok1", "0a 0a 0a 0a"), linux("ok2", "0a 0a 0a 0a"), linux("ok3", "0a 0a 0a 0a"),
 	)
 	res, err := Detect(h, DefaultPolicy())
