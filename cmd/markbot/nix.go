@@ -95,11 +95,11 @@ func checkFile(name string) error {
 	if err != nil {
 		return err
 	}
-	out, err := f.Bytes()
+	same, err := f.RoundTrips()
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	if string(out) != string(src) {
+	if !same {
 		return fmt.Errorf("%s: printing the parsed file does not give it back byte for byte (a bug in markbot: please report it)", name)
 	}
 	return nil

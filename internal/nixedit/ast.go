@@ -82,10 +82,10 @@ type Binding interface {
 	lastTok() int32
 }
 
-// AttrPath is a.b."c".${d}; Names[i] is an *Ident, *Str or *Interp.
+// AttrPath is a.b."c".${d}; Names[i] is an *Ident, *Str or *Interp. The
+// dot before Names[i] is always the token just before its first token.
 type AttrPath struct {
 	Names []Expr
-	Dots  []int32
 }
 
 // Attr is path = value;
@@ -253,7 +253,7 @@ func (n *AttrSet) walk(v visitor) {
 func (n *AttrPath) walk(v visitor) {
 	for i, name := range n.Names {
 		if i > 0 {
-			v.tok(n.Dots[i-1])
+			v.tok(name.firstTok() - 1)
 		}
 		v.expr(name)
 	}

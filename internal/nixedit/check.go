@@ -9,20 +9,32 @@ import "fmt"
 // and `with`, and no rewrite of markbot's can introduce one it does not
 // also bind).
 func (f *File) checkSemantics() error {
-	c := &checker{f: f}
+	c := &checker{f: f, names: map[string]string{}}
 	c.expr(f.Root)
 	return c.err
 }
 
 type checker struct {
-	f   *File
-	err error
+	f     *File
+	err   error
+	names map[string]string // interned attribute names
+	nodes slab[attrNode]
 }
 
 func (c *checker) errorAt(tok int32, format string, args ...any) {
 	if c.err == nil {
 		c.err = &Error{Pos: c.f.Position(int(c.f.Toks[tok].Off)), Msg: fmt.Sprintf(format, args...)}
 	}
+}
+
+// intern returns b as a string, allocating once per distinct name.
+func (c *checker) intern(b []byte) string {
+	if s, ok := c.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	c.names[s] = s
+	return s
 }
 
 // tok and expr make the checker a visitor that descends into every node.
@@ -39,17 +51,18 @@ func (c *checker) expr(e Expr) {
 		c.binds(n.Binds, true)
 	case *Lambda:
 		if n.Formals != nil {
-			seen := make(map[string]bool, len(n.Formals.Items)+1)
-			if n.Arg != NoTok {
-				seen[c.f.Text(n.Arg)] = true
-			}
-			for _, it := range n.Formals.Items {
-				name := c.f.Text(it.Name)
-				if seen[name] {
+			for i, it := range n.Formals.Items {
+				name := c.f.Src[c.f.Toks[it.Name].Off:c.f.Toks[it.Name].End]
+				dup := n.Arg != NoTok && string(name) == c.f.Text(n.Arg)
+				for _, prev := range n.Formals.Items[:i] {
+					if string(c.f.Src[c.f.Toks[prev.Name].Off:c.f.Toks[prev.Name].End]) == string(name) {
+						dup = true
+					}
+				}
+				if dup {
 					c.errorAt(it.Name, "duplicate formal function argument '%s'", name)
 					return
 				}
-				seen[name] = true
 			}
 		}
 	}
@@ -58,17 +71,58 @@ func (c *checker) expr(e Expr) {
 
 // attrNode is one name in a set being checked: a leaf (value) or a set
 // made of dotted paths or literal sets (rec or not, as Nix does for
-// backwards compatibility), whose names are merged.
+// backwards compatibility), whose names are merged. Most sets are small:
+// children are a slice, searched linearly.
 type attrNode struct {
-	tok      int32
 	value    Expr // nil for implicit sets made by dotted paths
-	children map[string]*attrNode
+	children []attrChild
+}
+
+type attrChild struct {
+	name string
+	node *attrNode
+}
+
+func (n *attrNode) get(name string) *attrNode {
+	for _, ch := range n.children {
+		if ch.name == name {
+			return ch.node
+		}
+	}
+	return nil
+}
+
+func (n *attrNode) isSet() bool {
+	if n.value == nil {
+		return true
+	}
+	_, ok := n.value.(*AttrSet)
+	return ok
 }
 
 func (c *checker) binds(bs []Binding, isLet bool) {
+	if len(bs) > 256 {
+		c.bindsLarge(bs, isLet)
+		return
+	}
 	root := &attrNode{}
 	for _, b := range bs {
+		c.addBinding(root, "", b, isLet)
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+// bindsLarge checks a big set (such as a package set with thousands of
+// attributes) with a map for its top-level names.
+func (c *checker) bindsLarge(bs []Binding, isLet bool) {
+	top := make(map[string]*attrNode, len(bs))
+	for _, b := range bs {
+		var first Expr
 		switch b := b.(type) {
+		case *Attr:
+			first = b.Path.Names[0]
 		case *Inherit:
 			for _, name := range b.Names {
 				s, ok := c.staticName(name)
@@ -76,26 +130,53 @@ func (c *checker) binds(bs []Binding, isLet bool) {
 					c.errorAt(name.firstTok(), "dynamic attributes not allowed in inherit")
 					return
 				}
-				if _, dup := root.children[s]; dup {
+				if top[s] != nil {
 					c.errorAt(name.firstTok(), "attribute '%s' already defined", s)
 					return
 				}
-				root.set(s, &attrNode{tok: name.firstTok(), value: name})
+				top[s] = &attrNode{value: name}
 			}
-		case *Attr:
-			c.addPath(root, "", b.Path.Names, b.Value, isLet)
+			continue
 		}
+		s, ok := c.staticName(first)
+		if !ok {
+			if isLet {
+				c.errorAt(first.firstTok(), "dynamic attributes not allowed in let")
+			}
+			continue
+		}
+		holder := &attrNode{}
+		if existing := top[s]; existing != nil {
+			holder.children = []attrChild{{s, existing}}
+		}
+		c.addBinding(holder, "", b, isLet)
 		if c.err != nil {
 			return
 		}
+		top[s] = holder.get(s)
 	}
 }
 
-func (n *attrNode) set(name string, child *attrNode) {
-	if n.children == nil {
-		n.children = make(map[string]*attrNode)
+func (c *checker) addBinding(node *attrNode, prefix string, b Binding, isLet bool) {
+	switch b := b.(type) {
+	case *Inherit:
+		for _, name := range b.Names {
+			s, ok := c.staticName(name)
+			if !ok {
+				c.errorAt(name.firstTok(), "dynamic attributes not allowed in inherit")
+				return
+			}
+			if node.get(s) != nil {
+				c.errorAt(name.firstTok(), "attribute '%s' already defined", prefix+s)
+				return
+			}
+			child := c.nodes.alloc()
+			child.value = name
+			node.children = append(node.children, attrChild{s, child})
+		}
+	case *Attr:
+		c.addPath(node, prefix, b.Path.Names, b.Value, isLet)
 	}
-	n.children[name] = child
 }
 
 // addPath adds the binding names = value under node.
@@ -109,13 +190,13 @@ func (c *checker) addPath(node *attrNode, prefix string, names []Expr, value Exp
 			return // dynamic names are only known at evaluation
 		}
 		last := i == len(names)-1
-		existing := node.children[s]
+		existing := node.get(s)
 		if existing == nil {
-			child := &attrNode{tok: name.firstTok()}
+			child := c.nodes.alloc()
 			if last {
 				child.value = value
 			}
-			node.set(s, child)
+			node.children = append(node.children, attrChild{s, child})
 			if !last {
 				node = child
 				continue
@@ -142,32 +223,11 @@ func (c *checker) addPath(node *attrNode, prefix string, names []Expr, value Exp
 	}
 }
 
-func (n *attrNode) isSet() bool {
-	if n.value == nil {
-		return true
-	}
-	_, ok := n.value.(*AttrSet)
-	return ok
-}
-
 // mergeSet adds a literal set's bindings under node, as Nix merges
 // `a.b = 1; a = { c = 2; };`.
 func (c *checker) mergeSet(node *attrNode, prefix string, set *AttrSet) {
 	for _, b := range set.Binds {
-		switch b := b.(type) {
-		case *Attr:
-			c.addPath(node, prefix, b.Path.Names, b.Value, false)
-		case *Inherit:
-			for _, name := range b.Names {
-				if s, ok := c.staticName(name); ok {
-					if _, dup := node.children[s]; dup {
-						c.errorAt(name.firstTok(), "attribute '%s' already defined", prefix+s)
-						return
-					}
-					node.set(s, &attrNode{tok: name.firstTok(), value: name})
-				}
-			}
-		}
+		c.addBinding(node, prefix, b, false)
 		if c.err != nil {
 			return
 		}
@@ -178,7 +238,8 @@ func (c *checker) mergeSet(node *attrNode, prefix string, set *AttrSet) {
 func (c *checker) staticName(e Expr) (string, bool) {
 	switch n := e.(type) {
 	case *Ident:
-		return c.f.Text(n.Tok), true
+		t := c.f.Toks[n.Tok]
+		return c.intern(c.f.Src[t.Off:t.End]), true
 	case *Str:
 		return c.f.stringValue(n)
 	case *Interp:
@@ -203,6 +264,9 @@ func (c *checker) pathText(names []Expr) string {
 
 // stringValue returns the value of a "…" string without interpolation.
 func (f *File) stringValue(s *Str) (string, bool) {
+	if len(s.Parts) == 0 {
+		return "", true
+	}
 	var out []byte
 	for _, p := range s.Parts {
 		if p.Interp != nil {

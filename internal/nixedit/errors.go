@@ -1,6 +1,7 @@
 package nixedit
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ type lineTable struct {
 }
 
 func newLineTable(src []byte) lineTable {
-	starts := make([]int32, 1, 1+len(src)/32)
+	starts := make([]int32, 1, 2+bytes.Count(src, []byte{'\n'})+bytes.Count(src, []byte{'\r'}))
 	for i := 0; i < len(src); i++ {
 		switch src[i] {
 		case '\n':

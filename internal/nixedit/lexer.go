@@ -39,7 +39,7 @@ func lex(filename string, src []byte, lines *lineTable) ([]Token, error) {
 		return nil, &Error{Pos: Position{Filename: filename, Line: 1, Column: 1}, Msg: "file too large"}
 	}
 	lx := &lexer{src: src, filename: filename, lines: lines, stack: []lexState{stInitial}}
-	lx.toks = make([]Token, 0, len(src)/5+16)
+	lx.toks = make([]Token, 0, len(src)/6+16) // nixpkgs averages ~6.6 bytes a token
 	lx.run()
 	if lx.err != nil {
 		return nil, lx.err
@@ -70,7 +70,11 @@ func (lx *lexer) pop() {
 }
 
 func (lx *lexer) emit(k Kind, triviaStart, off, end int) {
-	lx.toks = append(lx.toks, Token{Kind: k, Pos: int32(triviaStart), Off: int32(off), End: int32(end)})
+	if triviaStart != lx.pos {
+		// Tokens must cover the file without gaps (see Token).
+		panic(fmt.Sprintf("nixedit: lexer: token at %d leaves a gap after %d", triviaStart, lx.pos))
+	}
+	lx.toks = append(lx.toks, Token{Kind: k, Off: int32(off), End: int32(end)})
 	lx.pos = end
 }
 
@@ -379,11 +383,40 @@ func (lx *lexer) lexDefault() bool {
 			bestLen, bestKind = n, k
 		}
 	}
-	for _, f := range fixedToks[s[0]] {
+	c := s[0]
+	if isIDStart(c) {
+		// Fast path for identifiers and keywords: a path or URI can only
+		// be longer when the run of path characters ends in '/' or the
+		// run of scheme characters ends in ':'.
+		n := matchID(s)
+		r := n
+		for r < len(s) && isPathChar(s[r]) {
+			r++
+		}
+		sch := 0
+		for sch < len(s) && isURISchemeChar(s[sch]) {
+			sch++
+		}
+		if (r >= len(s) || s[r] != '/') && (sch >= len(s) || s[sch] != ':') {
+			k := IDENT
+			if n <= 7 {
+				if kw, ok := keywords[string(s[:n])]; ok {
+					k = kw
+				}
+			}
+			lx.emit(k, start, i, i+n)
+			return false
+		}
+	}
+	for _, f := range fixedToks[c] {
 		if hasPrefix(s, f.text) {
 			consider(len(f.text), f.kind)
 			break
 		}
+	}
+	if bestKind != EOF && !isPathChar(c) && c != '~' && c != '<' && c != '/' {
+		// An operator or punctuation that cannot start a longer token.
+		goto found
 	}
 	if n := matchID(s); n > 0 {
 		k := IDENT
@@ -394,18 +427,9 @@ func (lx *lexer) lexDefault() bool {
 		// length as a fixed token cannot occur (operators are not letters).
 		consider(n, k)
 	}
-	consider(matchInt(s), INT)
-	consider(matchFloat(s), FLOAT)
-	if bestKind == INDOPEN {
-		// ''(\ *\n)? : the opening takes the rest of its line when that is
-		// only spaces.
-		j := 2
-		for j < len(s) && s[j] == ' ' {
-			j++
-		}
-		if j < len(s) && s[j] == '\n' {
-			bestLen = j + 1
-		}
+	if isDigit(c) || c == '.' {
+		consider(matchInt(s), INT)
+		consider(matchFloat(s), FLOAT)
 	}
 	if n := matchPathSeg(s); n > 0 && hasPrefix(s[n:], "${") && n+2 > bestLen {
 		bestLen, bestKind, pathStart = n+2, PATH, true
@@ -421,6 +445,18 @@ func (lx *lexer) lexDefault() bool {
 	}
 	consider(matchSPath(s), SPATH)
 	consider(matchURI(s), URI)
+found:
+	if bestKind == INDOPEN {
+		// ''(\ *\n)? : the opening takes the rest of its line when that is
+		// only spaces.
+		j := 2
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		if j < len(s) && s[j] == '\n' {
+			bestLen = j + 1
+		}
+	}
 
 	if bestLen == 0 {
 		r, _ := utf8.DecodeRune(s)

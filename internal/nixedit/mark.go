@@ -194,10 +194,11 @@ func Unmark(filename string, src []byte, line int) ([]byte, error) {
 // optOut returns why the file must not be edited, or "".
 func (f *File) optOut() string {
 	if bytes.Contains(f.Src, []byte("markbot: ignore")) {
-		for _, t := range f.Toks {
-			trivia := f.Src[t.Pos:t.Off]
-			if i := bytes.Index(trivia, []byte("markbot: ignore")); i >= 0 {
-				return fmt.Sprintf("the file opts out with a '# markbot: ignore' comment at line %d", f.Line(int(t.Pos)+i))
+		for i, t := range f.Toks {
+			start := f.triviaStart(int32(i))
+			trivia := f.Src[start:t.Off]
+			if j := bytes.Index(trivia, []byte("markbot: ignore")); j >= 0 {
+				return fmt.Sprintf("the file opts out with a '# markbot: ignore' comment at line %d", f.Line(int(start)+j))
 			}
 		}
 	}
@@ -376,13 +377,14 @@ func (f *File) exprText(e Expr) string {
 // start; ok is false when there is none.
 func (f *File) commentAbove(i int32) (text string, commentStart, lineStart int, ok bool) {
 	t := f.Toks[i]
+	trivia := int(f.triviaStart(i))
 	ls := f.lineStart(int(t.Off))
-	if ls <= int(t.Pos) || !f.firstOnLine(int(t.Off)) {
+	if ls <= trivia || !f.firstOnLine(int(t.Off)) {
 		return "", 0, 0, false
 	}
 	prevEnd := f.newlineBefore(ls)
 	pls := f.lineStart(prevEnd)
-	if pls < int(t.Pos) {
+	if pls < trivia {
 		return "", 0, 0, false
 	}
 	line := strings.TrimLeft(string(f.Src[pls:prevEnd]), " \t")

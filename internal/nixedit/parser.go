@@ -45,6 +45,14 @@ func (f *File) Position(off int) Position { return f.lines.position(f.Name, int3
 // Line returns the 1-based line of byte offset off.
 func (f *File) Line(off int) int { return f.lines.line(int32(off)) }
 
+// triviaStart returns where token i's leading trivia starts.
+func (f *File) triviaStart(i int32) int32 {
+	if i == 0 {
+		return 0
+	}
+	return f.Toks[i-1].End
+}
+
 // Text returns the text of token i.
 func (f *File) Text(i int32) string {
 	t := f.Toks[i]
@@ -52,6 +60,7 @@ func (f *File) Text(i int32) string {
 }
 
 type parser struct {
+	arena
 	f     *File
 	toks  []Token
 	i     int32 // index of the next token
@@ -246,7 +255,7 @@ func (p *parser) exprIf() Expr {
 	case PIPEINTO: // left-associative, not mixable with <|
 		for p.peek() == PIPEINTO {
 			op := p.next()
-			x = &Binary{X: x, Op: op, Y: p.binary(precLowest)}
+			x = p.newBinary(x, op, p.binary(precLowest))
 		}
 		if p.peek() == PIPEFROM {
 			p.unexpected("")
@@ -254,7 +263,7 @@ func (p *parser) exprIf() Expr {
 	case PIPEFROM: // right-associative
 		op := p.next()
 		y := p.exprPipeFrom()
-		x = &Binary{X: x, Op: op, Y: y}
+		x = p.newBinary(x, op, y)
 	}
 	return x
 }
@@ -266,7 +275,7 @@ func (p *parser) exprPipeFrom() Expr {
 	switch p.peek() {
 	case PIPEFROM:
 		op := p.next()
-		return &Binary{X: x, Op: op, Y: p.exprPipeFrom()}
+		return p.newBinary(x, op, p.exprPipeFrom())
 	case PIPEINTO:
 		p.unexpected("")
 	}
@@ -352,7 +361,7 @@ func (p *parser) binary(min int) Expr {
 			if as == right {
 				next = prec
 			}
-			x = &Binary{X: x, Op: op, Y: p.binary(next)}
+			x = p.newBinary(x, op, p.binary(next))
 		}
 		if as == nonassoc {
 			if p2, _ := binaryPrec(p.peek()); p2 == prec {
@@ -377,7 +386,10 @@ func (p *parser) startsSimple() bool {
 func (p *parser) app() Expr {
 	x := p.selectExpr()
 	for p.startsSimple() {
-		x = &Apply{Fn: x, Arg: p.selectExpr()}
+		a := p.applies.alloc()
+		a.Fn = x
+		a.Arg = p.selectExpr()
+		x = a
 	}
 	return x
 }
@@ -386,7 +398,8 @@ func (p *parser) selectExpr() Expr {
 	x := p.simple()
 	switch p.peek() {
 	case DOT:
-		s := &Select{X: x, Dot: p.next(), Or: NoTok}
+		s := p.selects.alloc()
+		s.X, s.Dot, s.Or = x, p.next(), NoTok
 		s.Path = p.attrPath()
 		if p.peek() == ORKW {
 			s.Or = p.next()
@@ -397,7 +410,9 @@ func (p *parser) selectExpr() Expr {
 		return s
 	case ORKW:
 		// Legacy: `f or` applies f to the variable `or`.
-		return &Apply{Fn: x, Arg: &Ident{Tok: p.next()}}
+		a := p.applies.alloc()
+		a.Fn, a.Arg = x, p.ident(p.next())
+		return a
 	}
 	return x
 }
@@ -407,9 +422,11 @@ func (p *parser) simple() Expr {
 	defer p.leave()
 	switch p.peek() {
 	case IDENT:
-		return &Ident{Tok: p.next()}
+		return p.ident(p.next())
 	case INT, FLOAT, SPATH, URI:
-		return &Literal{Tok: p.next()}
+		l := p.literals.alloc()
+		l.Tok = p.next()
+		return l
 	case DQUOTE:
 		return p.str(DQUOTE, STR, DQUOTE)
 	case INDOPEN:
@@ -419,21 +436,27 @@ func (p *parser) simple() Expr {
 	case LPAREN:
 		return p.paren()
 	case LBRACE:
-		s := &AttrSet{Rec: NoTok, Open: p.next()}
+		s := p.sets.alloc()
+		s.Rec, s.Open = NoTok, p.next()
 		s.Binds = p.binds(RBRACE)
 		s.Close = p.expect(RBRACE)
 		return s
 	case REC, LET:
-		s := &AttrSet{Rec: p.next()}
+		s := p.sets.alloc()
+		s.Rec = p.next()
 		s.Open = p.expect(LBRACE)
 		s.Binds = p.binds(RBRACE)
 		s.Close = p.expect(RBRACE)
 		return s
 	case LBRACK:
-		l := &List{Open: p.next()}
+		l := p.lists.alloc()
+		l.Open = p.next()
+		mark := len(p.exprStack)
 		for p.startsSimple() {
-			l.Elems = append(l.Elems, p.selectExpr())
+			e := p.selectExpr()
+			p.exprStack = append(p.exprStack, e)
 		}
+		l.Elems = p.popExprs(mark)
 		l.Close = p.expect(RBRACK)
 		return l
 	}
@@ -442,28 +465,34 @@ func (p *parser) simple() Expr {
 }
 
 func (p *parser) paren() *Paren {
-	n := &Paren{Open: p.expect(LPAREN)}
+	n := p.parens.alloc()
+	n.Open = p.expect(LPAREN)
 	n.X = p.expr()
 	n.Close = p.expect(RPAREN)
 	return n
 }
 
 func (p *parser) interp() *Interp {
-	n := &Interp{Open: p.expect(DOLLAR)}
+	n := p.interps.alloc()
+	n.Open = p.expect(DOLLAR)
 	n.X = p.expr()
 	n.Close = p.expect(RBRACE)
 	return n
 }
 
 func (p *parser) str(open, text, close Kind) *Str {
-	s := &Str{Open: p.expect(open)}
+	s := p.strs.alloc()
+	s.Open = p.expect(open)
+	mark := len(p.partStack)
 	for {
 		switch p.peek() {
 		case text:
-			s.Parts = append(s.Parts, Part{Tok: p.next()})
+			p.partStack = append(p.partStack, Part{Tok: p.next()})
 		case DOLLAR:
-			s.Parts = append(s.Parts, Part{Tok: NoTok, Interp: p.interp()})
+			in := p.interp()
+			p.partStack = append(p.partStack, Part{Tok: NoTok, Interp: in})
 		default:
+			s.Parts = p.popParts(mark)
 			s.Close = p.expect(close)
 			return s
 		}
@@ -489,7 +518,7 @@ func (p *parser) path() *Path {
 
 // binds parses bindings until the token `end` (not consumed).
 func (p *parser) binds(end Kind) []Binding {
-	var bs []Binding
+	mark := len(p.bindStack)
 	for p.peek() != end {
 		switch p.peek() {
 		case INHERIT:
@@ -500,7 +529,7 @@ func (p *parser) binds(end Kind) []Binding {
 			for p.peek() != SEMI {
 				switch p.peek() {
 				case IDENT, ORKW:
-					in.Names = append(in.Names, &Ident{Tok: p.next()})
+					in.Names = append(in.Names, p.ident(p.next()))
 				case DQUOTE:
 					in.Names = append(in.Names, p.str(DQUOTE, STR, DQUOTE))
 				case DOLLAR:
@@ -510,24 +539,25 @@ func (p *parser) binds(end Kind) []Binding {
 				}
 			}
 			in.Semi = p.next()
-			bs = append(bs, in)
+			p.bindStack = append(p.bindStack, in)
 		case IDENT, ORKW, DQUOTE, DOLLAR:
-			a := &Attr{Path: p.attrPath()}
+			a := p.attrs.alloc()
+			a.Path = p.attrPath()
 			a.Assign = p.expect(ASSIGN)
 			a.Value = p.expr()
 			a.Semi = p.expect(SEMI)
-			bs = append(bs, a)
+			p.bindStack = append(p.bindStack, a)
 		default:
 			p.unexpected(strings.TrimPrefix(end.String(), ""))
 		}
 	}
-	return bs
+	return p.popBinds(mark)
 }
 
 func (p *parser) attrName() Expr {
 	switch p.peek() {
 	case IDENT, ORKW:
-		return &Ident{Tok: p.next()}
+		return p.ident(p.next())
 	case DQUOTE:
 		return p.str(DQUOTE, STR, DQUOTE)
 	case DOLLAR:
@@ -538,10 +568,26 @@ func (p *parser) attrName() Expr {
 }
 
 func (p *parser) attrPath() *AttrPath {
-	ap := &AttrPath{Names: []Expr{p.attrName()}}
-	for p.peek() == DOT {
-		ap.Dots = append(ap.Dots, p.next())
-		ap.Names = append(ap.Names, p.attrName())
+	ap := p.paths.alloc()
+	first := p.attrName()
+	if p.peek() != DOT {
+		ap.Names = p.exprSlices.make(1)
+		ap.Names[0] = first
+		return ap
 	}
+	mark := len(p.exprStack)
+	p.exprStack = append(p.exprStack, first)
+	for p.peek() == DOT {
+		p.next()
+		name := p.attrName()
+		p.exprStack = append(p.exprStack, name)
+	}
+	ap.Names = p.popExprs(mark)
 	return ap
+}
+
+func (p *parser) newBinary(x Expr, op int32, y Expr) *Binary {
+	b := p.binaries.alloc()
+	b.X, b.Op, b.Y = x, op, y
+	return b
 }

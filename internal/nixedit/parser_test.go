@@ -254,3 +254,31 @@ func testdataInputs(t testing.TB) []string {
 	sort.Strings(files)
 	return files
 }
+
+func TestRoundTrips(t *testing.T) {
+	f, err := Parse("x.nix", []byte("{ a = 1; } # c\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.RoundTrips(); !ok || err != nil {
+		t.Fatalf("RoundTrips = %v, %v", ok, err)
+	}
+	for _, tt := range []struct {
+		want   string
+		writes []string
+		same   bool
+	}{
+		{"abc", []string{"a", "bc"}, true},
+		{"abc", []string{"a", "bd"}, false},
+		{"abc", []string{"ab"}, false},
+		{"abc", []string{"abcd"}, false},
+	} {
+		w := &compareWriter{want: []byte(tt.want)}
+		for _, s := range tt.writes {
+			w.Write([]byte(s))
+		}
+		if got := !w.differ && len(w.want) == 0; got != tt.same {
+			t.Errorf("compare %q with %q: %v, want %v", tt.writes, tt.want, got, tt.same)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func (pr *printer) tok(i int32) {
 	}
 	pr.next++
 	t := pr.f.Toks[i]
-	if _, err := pr.w.Write(pr.f.Src[t.Pos:t.End]); err != nil {
+	if _, err := pr.w.Write(pr.f.Src[pr.f.triviaStart(i):t.End]); err != nil {
 		pr.err = err
 	}
 }
@@ -58,4 +58,30 @@ func (pr *printer) expr(e Expr) {
 	if pr.err == nil {
 		e.walk(pr)
 	}
+}
+
+// RoundTrips reports whether printing the tree gives back the file's
+// bytes exactly, without building a copy of the file.
+func (f *File) RoundTrips() (bool, error) {
+	w := &compareWriter{want: f.Src}
+	if err := Print(w, f); err != nil {
+		return false, err
+	}
+	return !w.differ && len(w.want) == 0, nil
+}
+
+// compareWriter compares what is written with want, consuming it.
+type compareWriter struct {
+	want   []byte
+	differ bool
+}
+
+func (w *compareWriter) Write(p []byte) (int, error) {
+	if !w.differ && (len(p) > len(w.want) || !bytes.Equal(p, w.want[:len(p)])) {
+		w.differ = true
+	}
+	if !w.differ {
+		w.want = w.want[len(p):]
+	}
+	return len(p), nil
 }

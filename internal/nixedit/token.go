@@ -100,12 +100,12 @@ var keywords = map[string]Kind{
 	"let": LET, "in": IN, "rec": REC, "inherit": INHERIT, "or": ORKW,
 }
 
-// Token is one token of a file. Its leading trivia (whitespace and
-// comments) is Src[Pos:Off] and its text Src[Off:End]; tokens cover the
-// file without gaps, so printing them in order gives the file back.
+// Token is one token of a file: its text is Src[Off:End]. Tokens cover the
+// file without gaps: a token's leading trivia (whitespace and comments) runs
+// from the end of the token before it (or the start of the file) to Off, so
+// printing the tokens in order gives the file back.
 type Token struct {
 	Kind Kind
-	Pos  int32 // start of the leading trivia
 	Off  int32 // start of the token's text
 	End  int32 // end of the token's text
 }
