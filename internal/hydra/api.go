@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"time"
@@ -101,6 +102,15 @@ func (c *Client) Build(ctx context.Context, id int64) (*Build, error) {
 // retried; a failure in the middle of the body is not (fn has seen part of
 // it) and is returned wrapped so that IsRetryable reports true.
 func (c *Client) EachBuild(ctx context.Context, evalID int64, fn func(*Build) error) error {
+	return streamBuilds(c, ctx, evalID, DecodeBuilds, fn)
+}
+
+// eachRecord is EachBuild for ingestion: only what a Record needs is decoded.
+func (c *Client) eachRecord(ctx context.Context, evalID int64, fn func(*Record) error) error {
+	return streamBuilds(c, ctx, evalID, DecodeRecords, fn)
+}
+
+func streamBuilds[T any](c *Client, ctx context.Context, evalID int64, decode func(io.Reader, func(*T) error) error, fn func(*T) error) error {
 	u := c.URL("eval/" + strconv.FormatInt(evalID, 10) + "/builds")
 	return c.fetch(ctx, u, "application/json", false, func(r *response) error {
 		if err := checkJSON(r); err != nil {
@@ -109,10 +119,10 @@ func (c *Client) EachBuild(ctx context.Context, evalID int64, fn func(*Build) er
 		p := c.newProgress(evalID)
 		defer p.done()
 		body := &countingReader{r: r.body, n: &p.bytes}
-		err := DecodeBuilds(body, func(b *Build) error {
+		err := decode(body, func(v *T) error {
 			p.builds++
 			p.tick()
-			if err := fn(b); err != nil {
+			if err := fn(v); err != nil {
 				if errors.Is(err, ErrStop) {
 					return ErrStop
 				}
@@ -181,12 +191,11 @@ func (c *Client) ingestOnce(ctx context.Context, cache *Cache, e Eval) error {
 		return err
 	}
 	unfinished := 0
-	err = c.EachBuild(ctx, e.ID, func(b *Build) error {
-		rec := RecordOf(b)
+	err = c.eachRecord(ctx, e.ID, func(rec *Record) error {
 		if rec.Status == StatusUnfinished {
 			unfinished++
 		}
-		return w.Add(&rec)
+		return w.Add(rec)
 	})
 	if err == nil && unfinished > 0 {
 		err = &UnfinishedError{Eval: e.ID, Unfinished: unfinished}

@@ -89,13 +89,18 @@ func (c *Cache) Load(eval int64, in *Interner) (*EvalRecords, error) {
 }
 
 // CacheWriter writes one evaluation's records to a temporary file; Commit
-// puts it in place, Abort throws it away.
+// puts it in place, Abort throws it away. Encoding and compression run on
+// their own goroutine, off the caller's (the JSON decoder's) path.
 type CacheWriter struct {
-	c    *Cache
-	eval int64
-	f    *os.File
-	enc  *RecordWriter
+	c     *Cache
+	eval  int64
+	f     *os.File
+	batch []Record
+	ch    chan []Record
+	done  chan error
 }
+
+const cacheBatch = 1024
 
 // Create starts writing an evaluation's records.
 func (c *Cache) Create(eval, timestamp int64) (*CacheWriter, error) {
@@ -109,21 +114,53 @@ func (c *Cache) Create(eval, timestamp int64) (*CacheWriter, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
-	return &CacheWriter{c: c, eval: eval, f: f, enc: enc}, nil
+	w := &CacheWriter{c: c, eval: eval, f: f, batch: make([]Record, 0, cacheBatch),
+		ch: make(chan []Record, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for batch := range w.ch {
+			for i := 0; i < len(batch) && err == nil; i++ {
+				err = enc.Write(&batch[i])
+			}
+		}
+		if err == nil {
+			err = enc.Close()
+		}
+		w.done <- err
+	}()
+	return w, nil
 }
 
-// Add appends a record.
-func (w *CacheWriter) Add(r *Record) error { return w.enc.Write(r) }
+// Add appends a record (copied).
+func (w *CacheWriter) Add(r *Record) error {
+	w.batch = append(w.batch, *r)
+	if len(w.batch) == cacheBatch {
+		w.ch <- w.batch
+		w.batch = make([]Record, 0, cacheBatch)
+	}
+	return nil
+}
+
+// finish hands over the last batch and waits for the encoder.
+func (w *CacheWriter) finish() error {
+	if len(w.batch) > 0 {
+		w.ch <- w.batch
+		w.batch = nil
+	}
+	close(w.ch)
+	return <-w.done
+}
 
 // Abort removes the temporary file.
 func (w *CacheWriter) Abort() {
+	w.finish()
 	w.f.Close()
 	os.Remove(w.f.Name())
 }
 
 // Commit completes the file and renames it into place.
 func (w *CacheWriter) Commit() error {
-	err := w.enc.Close()
+	err := w.finish()
 	if err == nil {
 		err = w.f.Sync()
 	}

@@ -458,5 +458,9 @@ func TestNewRejectsBadBaseURL(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	code := m.Run()
+	if benchDir.dir != "" {
+		os.RemoveAll(benchDir.dir) // generated benchmark inputs
+	}
+	os.Exit(code)
 }

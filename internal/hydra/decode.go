@@ -17,19 +17,51 @@ var ErrStop = errors.New("hydra: stop")
 // reused for the next element. A truncated array, anything but an array, or
 // trailing data after it is an error.
 func DecodeBuilds(r io.Reader, fn func(*Build) error) error {
+	return decodeArray(r, fn)
+}
+
+// recordFields are the only fields of a build that a Record needs; decoding
+// into it skips the rest (outputs, products, metrics, evaluations), which
+// is most of each element.
+type recordFields struct {
+	ID          int64  `json:"id"`
+	Job         string `json:"job"`
+	System      string `json:"system"`
+	Finished    Flag   `json:"finished"`
+	BuildStatus *int   `json:"buildstatus"`
+	StartTime   int64  `json:"starttime"`
+	StopTime    int64  `json:"stoptime"`
+	DrvPath     string `json:"drvpath"`
+}
+
+// DecodeRecords is DecodeBuilds for ingestion: it reads the same array but
+// hands fn only each build's Record (reused for the next element).
+func DecodeRecords(r io.Reader, fn func(*Record) error) error {
+	var rec Record
+	return decodeArray(r, func(f *recordFields) error {
+		b := Build{ID: f.ID, Job: f.Job, System: f.System, Finished: f.Finished, BuildStatus: f.BuildStatus,
+			StartTime: f.StartTime, StopTime: f.StopTime, DrvPath: f.DrvPath}
+		rec = RecordOf(&b)
+		return fn(&rec)
+	})
+}
+
+// decodeArray streams the elements of a JSON array into a T each.
+func decodeArray[T any](r io.Reader, fn func(*T) error) error {
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '['); err != nil {
 		return err
 	}
-	var b Build
+	var v T
+	var zero T
 	n := 0
 	for dec.More() {
-		b = Build{}
-		if err := dec.Decode(&b); err != nil {
+		v = zero
+		if err := dec.Decode(&v); err != nil {
 			return fmt.Errorf("build #%d: %w", n, noEOF(err))
 		}
 		n++
-		if err := fn(&b); err != nil {
+		if err := fn(&v); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil
 			}

@@ -179,12 +179,27 @@ func FuzzDecodeBuilds(f *testing.F) {
 	f.Add([]byte(`[`))
 	f.Add([]byte(`<html>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		n := 0
-		_ = DecodeBuilds(bytes.NewReader(data), func(b *Build) error {
-			n++
-			_ = RecordOf(b)
+		// No panic, and the lean decoder used for ingestion agrees with
+		// the full one on every document both accept.
+		var full, lean []Record
+		errFull := DecodeBuilds(bytes.NewReader(data), func(b *Build) error {
+			full = append(full, RecordOf(b))
 			return nil
 		})
+		errLean := DecodeRecords(bytes.NewReader(data), func(r *Record) error {
+			lean = append(lean, *r)
+			return nil
+		})
+		if errFull == nil && errLean == nil {
+			if len(full) != len(lean) {
+				t.Fatalf("%d records vs %d", len(full), len(lean))
+			}
+			for i := range full {
+				if full[i] != lean[i] {
+					t.Fatalf("record %d: %+v vs %+v", i, full[i], lean[i])
+				}
+			}
+		}
 	})
 }
 
