@@ -801,6 +801,74 @@ func (s *Server) getIssue(c *call) {
 	}
 }
 
+func (s *Server) getRepo(c *call) { c.json(http.StatusOK, s.repoJSON(c.repo)) }
+
+// editIssue is PATCH issues/{n} for a pull request: title, body, state
+// (closing through the issues API closes the pull request) and labels
+// (replacing them).
+func (s *Server) editIssue(c *call) {
+	p := s.pathPull(c)
+	if p == nil {
+		return
+	}
+	var req struct {
+		Title  *string   `json:"title"`
+		Body   *string   `json:"body"`
+		State  *string   `json:"state"`
+		Labels *[]string `json:"labels"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	var did []string
+	if req.State != nil {
+		switch {
+		case *req.State == "closed" && p.State == "open":
+			s.closePull(p)
+			did = append(did, "close")
+		case *req.State == "open" && p.State == "closed":
+			if p.Merged {
+				c.invalid(jsonErrorItem{Resource: "Issue", Code: "custom", Message: "state cannot be changed. The pull request has been merged."})
+				return
+			}
+			if _, ok := s.importHead(c.repo, p.headRepo, p.HeadRef); !ok {
+				c.invalid(jsonErrorItem{Resource: "Issue", Code: "custom", Message: "state cannot be changed. The " + p.HeadRef + " branch has been deleted."})
+				return
+			}
+			p.State, p.ClosedAt = "open", time.Time{}
+			did = append(did, "reopen")
+		case *req.State != "open" && *req.State != "closed":
+			c.invalid(jsonErrorItem{Resource: "Issue", Field: "state", Code: "invalid"})
+			return
+		}
+	}
+	if req.Title != nil {
+		p.Title = *req.Title
+		did = append(did, "title")
+	}
+	if req.Body != nil {
+		p.Body = *req.Body
+		did = append(did, "body")
+	}
+	if req.Labels != nil {
+		p.Labels = nil
+		for _, n := range *req.Labels {
+			key := strings.ToLower(n)
+			if c.repo.labels[key] == nil {
+				s.nextID++
+				c.repo.labels[key] = &label{ID: s.nextID, Name: n, Color: "ededed"}
+			}
+			if !hasLabel(p.Labels, n) {
+				p.Labels = append(p.Labels, c.repo.labels[key].Name)
+			}
+		}
+		did = append(did, "labels")
+	}
+	p.UpdatedAt = s.now()
+	c.summary = fmt.Sprintf("edit issue #%d: %s", p.Number, strings.Join(did, ", "))
+	c.json(http.StatusOK, s.issueJSON(c.repo, p))
+}
+
 func (s *Server) addLabels(c *call) {
 	p := s.pathPull(c)
 	if p == nil {

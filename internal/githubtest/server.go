@@ -504,7 +504,7 @@ func (s *Server) handle(pattern string, h handler) {
 	endpoint := pattern
 	s.mux.HandleFunc(full, func(w http.ResponseWriter, r *http.Request) {
 		c := &call{s: s, w: w, r: r, endpoint: endpoint}
-		if strings.HasPrefix(path, "/repos/{owner}/{repo}/") {
+		if strings.HasPrefix(path, "/repos/{owner}/{repo}") {
 			rp := s.repos[strings.ToLower(r.PathValue("owner")+"/"+r.PathValue("repo"))]
 			if rp == nil {
 				c.notFound()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -597,5 +598,59 @@ func TestConcurrentClients(t *testing.T) {
 	}
 	if dup != 4 {
 		t.Fatalf("duplicate ref creations refused = %d, want 4", dup)
+	}
+}
+
+func TestIssuesAPIOnPullRequests(t *testing.T) {
+	s := New(t, sampleOptions())
+	c := s.Client()
+	repo := must(c.Repositories.Get(ctx, "NixOS", "nixpkgs")).get(t)
+	if repo.GetDefaultBranch() != "master" || repo.GetFullName() != "NixOS/nixpkgs" {
+		t.Fatalf("repo = %+v", repo)
+	}
+	text := "x"
+	commitFiles(t, c, "NixOS", "master", "b", map[string]*string{"x": &text})
+	must(c.PullRequests.Create(ctx, "NixOS", "nixpkgs", &github.NewPullRequest{Title: github.String("t"), Head: github.String("b"), Base: github.String("master")})).get(t)
+	is := must(c.Issues.Edit(ctx, "NixOS", "nixpkgs", 1, &github.IssueRequest{State: github.String("closed"), Labels: &[]string{"a", "b", "a"}})).get(t)
+	if is.GetState() != "closed" || len(is.Labels) != 2 || !is.IsPullRequest() {
+		t.Fatalf("issue = %+v", is)
+	}
+	if p, _ := s.PullRequest(1); p.State != "closed" || p.Merged {
+		t.Fatalf("PR = %+v", p)
+	}
+	if _, err := c.Issues.RemoveLabelForIssue(ctx, "NixOS", "nixpkgs", 1, "a"); err != nil {
+		t.Fatal(err)
+	}
+	labels := must(c.Issues.ListLabelsByIssue(ctx, "NixOS", "nixpkgs", 1, nil)).get(t)
+	if len(labels) != 1 || labels[0].GetName() != "b" {
+		t.Fatalf("labels = %v", labels)
+	}
+	if _, err := c.Issues.RemoveLabelForIssue(ctx, "NixOS", "nixpkgs", 1, "a"); err == nil {
+		t.Fatal("removing an absent label succeeded")
+	}
+	if _, _, err := c.Issues.Get(ctx, "NixOS", "nixpkgs", 2); err == nil {
+		t.Fatal("issue 2 exists")
+	}
+}
+
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	RequireGit(t)
+	before := runtime.NumGoroutine()
+	s, err := Start(sampleOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client()
+	must(c.Git.GetRef(ctx, "NixOS", "nixpkgs", "heads/master")).get(t)
+	s.Inject(Fault{Kind: DropConnection, Method: "POST"})
+	c.Issues.CreateComment(ctx, "NixOS", "nixpkgs", 1, &github.IssueComment{Body: github.String("x")})
+	s.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
