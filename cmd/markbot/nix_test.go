@@ -123,3 +123,23 @@ func TestUsage(t *testing.T) {
 		t.Errorf("unknown command: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestExamples: every bundled example parses, and the README's first
+// command marks the sample package.
+func TestExamples(t *testing.T) {
+	const hello = "../../examples/nixpkgs/pkgs/by-name/he/hello/package.nix"
+	code, stdout, stderr := run(t, "nix", "mark", hello+":35", "--build", build, "--systems", "x86_64-darwin,aarch64-darwin", "--diff")
+	if code != exitOK || !strings.Contains(stdout, "+    broken = stdenv.hostPlatform.isDarwin;") {
+		t.Fatalf("README command: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var files []string
+	filepath.WalkDir("../../examples", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".nix") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if code, stdout, _ := run(t, append([]string{"nix", "check"}, files...)...); code != exitOK {
+		t.Fatalf("examples do not parse:\n%s", stdout)
+	}
+}
