@@ -235,6 +235,9 @@ func (w *RecordWriter) Close() error {
 
 var errCorrupt = errors.New("corrupt cache data")
 
+// maxCacheFile bounds the decompressed size ReadRecords accepts.
+const maxCacheFile = 4 << 30
+
 // ReadRecords decodes the cache format. Any damage (bad magic, truncation,
 // wrong count, trailing data, checksum) is an error, never a panic.
 func ReadRecords(r io.Reader, in *Interner) (*EvalRecords, error) {
@@ -242,88 +245,116 @@ func ReadRecords(r io.Reader, in *Interner) (*EvalRecords, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	br := bufio.NewReaderSize(zr, 64<<10)
-	head := make([]byte, len(cacheMagic)+1)
-	if _, err := io.ReadFull(br, head); err != nil || string(head[:len(cacheMagic)]) != cacheMagic {
+	// Reading it all (to the end, which verifies gzip's checksum) and
+	// parsing from memory is several times faster than byte-wise reads.
+	data, err := io.ReadAll(io.LimitReader(zr, maxCacheFile))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	p := cacheParser{data: data, in: in}
+	return p.parse()
+}
+
+type cacheParser struct {
+	data []byte
+	off  int
+	in   *Interner
+	err  error
+}
+
+func (p *cacheParser) fail(format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%w: at byte %d: %s", errCorrupt, p.off, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *cacheParser) uvarint() uint64 {
+	v, n := binary.Uvarint(p.data[p.off:])
+	if n <= 0 {
+		p.fail("bad number")
+		p.off = len(p.data)
+		return 0
+	}
+	p.off += n
+	return v
+}
+
+func (p *cacheParser) varint() int64 {
+	v, n := binary.Varint(p.data[p.off:])
+	if n <= 0 {
+		p.fail("bad number")
+		p.off = len(p.data)
+		return 0
+	}
+	p.off += n
+	return v
+}
+
+func (p *cacheParser) bytes(n uint64) []byte {
+	if n > uint64(len(p.data)-p.off) {
+		p.fail("truncated")
+		p.off = len(p.data)
+		return nil
+	}
+	b := p.data[p.off : p.off+int(n)]
+	p.off += int(n)
+	return b
+}
+
+func (p *cacheParser) str(max uint64) string {
+	n := p.uvarint()
+	if n > max {
+		p.fail("string of %d bytes", n)
+		return ""
+	}
+	return p.in.Bytes(p.bytes(n))
+}
+
+func (p *cacheParser) parse() (*EvalRecords, error) {
+	head := p.bytes(uint64(len(cacheMagic) + 1))
+	if p.err != nil || string(head[:len(cacheMagic)]) != cacheMagic {
 		return nil, fmt.Errorf("%w: bad header", errCorrupt)
 	}
 	if head[len(cacheMagic)] != cacheVersion {
 		return nil, fmt.Errorf("%w: version %d, want %d", errCorrupt, head[len(cacheMagic)], cacheVersion)
 	}
-	eval, err := binary.ReadUvarint(br)
-	if err != nil {
-		return nil, fmt.Errorf("%w: eval id: %v", errCorrupt, err)
-	}
-	ts, err := binary.ReadVarint(br)
-	if err != nil {
-		return nil, fmt.Errorf("%w: timestamp: %v", errCorrupt, err)
-	}
-	er := &EvalRecords{Eval: int64(eval), Timestamp: ts}
-	var sbuf []byte
-	readString := func(max int) (string, error) {
-		n, err := binary.ReadUvarint(br)
-		if err != nil {
-			return "", err
-		}
-		if n > uint64(max) {
-			return "", fmt.Errorf("string of %d bytes", n)
-		}
-		if cap(sbuf) < int(n) {
-			sbuf = make([]byte, n)
-		}
-		sbuf = sbuf[:n]
-		if _, err := io.ReadFull(br, sbuf); err != nil {
-			return "", err
-		}
-		return in.Bytes(sbuf), nil
-	}
-	for {
-		tag, err := br.ReadByte()
-		if err != nil {
-			return nil, fmt.Errorf("%w: record %d: %v", errCorrupt, len(er.Records), err)
-		}
-		if tag == 0 {
+	er := &EvalRecords{Eval: int64(p.uvarint()), Timestamp: p.varint()}
+	for p.err == nil {
+		tag := p.bytes(1)
+		if p.err != nil {
 			break
 		}
-		if tag != 1 {
-			return nil, fmt.Errorf("%w: record %d: tag %d", errCorrupt, len(er.Records), tag)
+		if tag[0] == 0 {
+			if n := p.uvarint(); p.err == nil && n != uint64(len(er.Records)) {
+				p.fail("trailer says %d records, read %d", n, len(er.Records))
+			}
+			if p.err == nil && p.off != len(p.data) {
+				p.fail("%d bytes after the trailer", len(p.data)-p.off)
+			}
+			break
+		}
+		if tag[0] != 1 {
+			p.fail("record %d: tag %d", len(er.Records), tag[0])
+			break
 		}
 		var rec Record
-		if rec.Job, err = readString(maxJobLen); err == nil {
-			rec.System, err = readString(maxSystemLen)
+		rec.Job = p.str(maxJobLen)
+		rec.System = p.str(maxSystemLen)
+		copy(rec.Drv[:], p.bytes(uint64(len(rec.Drv))))
+		st := p.varint()
+		if st < -1 || st > 255 {
+			p.fail("record %d: status %d", len(er.Records), st)
 		}
-		if err == nil {
-			_, err = io.ReadFull(br, rec.Drv[:])
+		rec.Status = Status(st)
+		rec.Build = p.varint()
+		rec.Start = p.varint()
+		rec.Stop = p.varint()
+		if p.err == nil {
+			er.Records = append(er.Records, rec)
 		}
-		var st int64
-		if err == nil {
-			st, err = binary.ReadVarint(br)
-			rec.Status = Status(st)
-			if err == nil && (st < -1 || st > 255) {
-				err = fmt.Errorf("status %d", st)
-			}
-		}
-		if err == nil {
-			rec.Build, err = binary.ReadVarint(br)
-		}
-		if err == nil {
-			rec.Start, err = binary.ReadVarint(br)
-		}
-		if err == nil {
-			rec.Stop, err = binary.ReadVarint(br)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: record %d: %v", errCorrupt, len(er.Records), err)
-		}
-		er.Records = append(er.Records, rec)
 	}
-	n, err := binary.ReadUvarint(br)
-	if err != nil || n != uint64(len(er.Records)) {
-		return nil, fmt.Errorf("%w: trailer says %d records, read %d", errCorrupt, n, len(er.Records))
-	}
-	// Reading to the end verifies gzip's checksum and length.
-	if extra, err := io.Copy(io.Discard, br); err != nil || extra != 0 {
-		return nil, fmt.Errorf("%w: after the trailer: %d bytes, %v", errCorrupt, extra, err)
+	if p.err != nil {
+		return nil, p.err
 	}
 	return er, nil
 }
