@@ -105,9 +105,9 @@ func (c *checker) binds(bs []Binding, isLet bool) {
 		c.bindsLarge(bs, isLet)
 		return
 	}
-	root := &attrNode{}
+	root := &attrNode{children: make([]attrChild, 0, len(bs))}
 	for _, b := range bs {
-		c.addBinding(root, "", b, isLet)
+		c.addBinding(root, nil, b, isLet)
 		if c.err != nil {
 			return
 		}
@@ -149,7 +149,7 @@ func (c *checker) bindsLarge(bs []Binding, isLet bool) {
 		if existing := top[s]; existing != nil {
 			holder.children = []attrChild{{s, existing}}
 		}
-		c.addBinding(holder, "", b, isLet)
+		c.addBinding(holder, nil, b, isLet)
 		if c.err != nil {
 			return
 		}
@@ -157,7 +157,22 @@ func (c *checker) bindsLarge(bs []Binding, isLet bool) {
 	}
 }
 
-func (c *checker) addBinding(node *attrNode, prefix string, b Binding, isLet bool) {
+// prefix is the chain of attribute paths leading to a nested set, for
+// error messages only (rendered when an error is reported).
+type prefix struct {
+	parent *prefix
+	names  []Expr
+}
+
+func (c *checker) render(p *prefix, names []Expr) string {
+	s := c.pathText(names)
+	for ; p != nil; p = p.parent {
+		s = c.pathText(p.names) + "." + s
+	}
+	return s
+}
+
+func (c *checker) addBinding(node *attrNode, pre *prefix, b Binding, isLet bool) {
 	switch b := b.(type) {
 	case *Inherit:
 		for _, name := range b.Names {
@@ -167,7 +182,7 @@ func (c *checker) addBinding(node *attrNode, prefix string, b Binding, isLet boo
 				return
 			}
 			if node.get(s) != nil {
-				c.errorAt(name.firstTok(), "attribute '%s' already defined", prefix+s)
+				c.errorAt(name.firstTok(), "attribute '%s' already defined", c.render(pre, []Expr{name}))
 				return
 			}
 			child := c.nodes.alloc()
@@ -175,12 +190,12 @@ func (c *checker) addBinding(node *attrNode, prefix string, b Binding, isLet boo
 			node.children = append(node.children, attrChild{s, child})
 		}
 	case *Attr:
-		c.addPath(node, prefix, b.Path.Names, b.Value, isLet)
+		c.addPath(node, pre, b.Path.Names, b.Value, isLet)
 	}
 }
 
 // addPath adds the binding names = value under node.
-func (c *checker) addPath(node *attrNode, prefix string, names []Expr, value Expr, isLet bool) {
+func (c *checker) addPath(node *attrNode, pre *prefix, names []Expr, value Expr, isLet bool) {
 	for i, name := range names {
 		s, ok := c.staticName(name)
 		if !ok {
@@ -202,21 +217,21 @@ func (c *checker) addPath(node *attrNode, prefix string, names []Expr, value Exp
 				continue
 			}
 			if set, ok := value.(*AttrSet); ok {
-				c.mergeSet(child, prefix+c.pathText(names)+".", set)
+				c.mergeSet(child, &prefix{pre, names}, set)
 			}
 			return
 		}
 		if !existing.isSet() {
-			c.errorAt(name.firstTok(), "attribute '%s' already defined", prefix+c.pathText(names[:i+1]))
+			c.errorAt(name.firstTok(), "attribute '%s' already defined", c.render(pre, names[:i+1]))
 			return
 		}
 		if last {
 			set, ok := value.(*AttrSet)
 			if !ok {
-				c.errorAt(name.firstTok(), "attribute '%s' already defined", prefix+c.pathText(names[:i+1]))
+				c.errorAt(name.firstTok(), "attribute '%s' already defined", c.render(pre, names[:i+1]))
 				return
 			}
-			c.mergeSet(existing, prefix+c.pathText(names)+".", set)
+			c.mergeSet(existing, &prefix{pre, names}, set)
 			return
 		}
 		node = existing
@@ -225,9 +240,9 @@ func (c *checker) addPath(node *attrNode, prefix string, names []Expr, value Exp
 
 // mergeSet adds a literal set's bindings under node, as Nix merges
 // `a.b = 1; a = { c = 2; };`.
-func (c *checker) mergeSet(node *attrNode, prefix string, set *AttrSet) {
+func (c *checker) mergeSet(node *attrNode, pre *prefix, set *AttrSet) {
 	for _, b := range set.Binds {
-		c.addBinding(node, prefix, b, false)
+		c.addBinding(node, pre, b, false)
 		if c.err != nil {
 			return
 		}

@@ -79,6 +79,9 @@ func (f *File) targetAt(set *AttrSet, line int) *Target {
 	for _, b := range set.Binds {
 		switch b := b.(type) {
 		case *Attr:
+			if len(b.Path.Names) > 2 || !f.nameIn(b.Path.Names[0], "meta", "version", "pname", "name") {
+				continue // most bindings: decided without allocating
+			}
 			names := f.staticPath(b.Path)
 			switch {
 			case len(names) == 1 && names[0] == "meta":
@@ -200,4 +203,30 @@ func (w *setWalker) expr(e Expr) {
 		w.fn(s)
 	}
 	e.walk(w)
+}
+
+// nameIn reports whether an attribute name is one of names; it allocates
+// nothing for plain identifiers.
+func (f *File) nameIn(e Expr, names ...string) bool {
+	var text string
+	switch n := e.(type) {
+	case *Ident:
+		t := f.Toks[n.Tok]
+		for _, name := range names {
+			if string(f.Src[t.Off:t.End]) == name {
+				return true
+			}
+		}
+		return false
+	case *Str:
+		text, _ = f.stringValue(n)
+	default:
+		return false
+	}
+	for _, name := range names {
+		if text == name {
+			return true
+		}
+	}
+	return false
 }
