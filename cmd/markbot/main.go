@@ -18,7 +18,9 @@ import (
 const (
 	exitOK    = 0
 	exitError = 1
-	exitUsage = 2
+	// exitUsage is sysexits' EX_USAGE: a bad flag or argument. It is not 2,
+	// which subcommands' contracts use (markbot scan: mass breakage).
+	exitUsage = 64
 )
 
 // command is one subcommand: a name, a one-line summary and the function

@@ -91,10 +91,14 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	history, err := readHistory(ctx, client, cache, project, js, *nEvals, log)
+	records, err := client.History(ctx, cache, project, js, *nEvals)
 	if err != nil {
 		fmt.Fprintf(stderr, "markbot scan: reading Hydra at %s: %v\n", client.BaseURL(), err)
 		return exitError
+	}
+	history := make([]failures.Evaluation, len(records))
+	for i, er := range records {
+		history[i] = failures.FromRecords(er)
 	}
 	res, err := failures.Detect(history, pol)
 	if err != nil {
@@ -133,53 +137,6 @@ func defaultStateDir() string {
 
 // readHistory gets the n newest finished evaluations into the cache (each
 // fetched at most once, ever) and loads them.
-func readHistory(ctx context.Context, c *hydra.Client, cache *hydra.Cache, project, jobset string, n int, log logrus.FieldLogger) ([]failures.Evaluation, error) {
-	latest, err := c.LatestEval(ctx, project, jobset)
-	if err != nil {
-		return nil, err
-	}
-	// Evaluations newer than the latest finished one are still building:
-	// skip them without fetching. Older ones may still turn out unfinished;
-	// look a little further back for those.
-	var candidates []hydra.Eval
-	err = c.EachEval(ctx, project, jobset, func(e hydra.Eval) bool {
-		if e.ID <= latest.ID {
-			candidates = append(candidates, e)
-		}
-		return len(candidates) < n+5
-	})
-	if err != nil {
-		return nil, err
-	}
-	var in hydra.Interner
-	var history []failures.Evaluation
-	for _, e := range candidates {
-		if len(history) == n {
-			break
-		}
-		l := log.WithField("eval", e.ID)
-		cached, err := c.Ingest(ctx, cache, e)
-		var ue *hydra.UnfinishedError
-		if errors.As(err, &ue) {
-			l.Warnf("skipping: %v", err)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		er, err := cache.Load(e.ID, &in)
-		if err != nil {
-			return nil, err
-		}
-		l.WithFields(logrus.Fields{"cached": cached, "builds": len(er.Records)}).Info("evaluation read")
-		history = append(history, failures.FromRecords(er))
-	}
-	if len(history) == 0 {
-		return nil, fmt.Errorf("jobset %s/%s has no finished evaluation", project, jobset)
-	}
-	return history, nil
-}
-
 func writeScanTable(w io.Writer, c *hydra.Client, jobset string, p failures.Policy, res failures.Result) error {
 	if mb := res.MassBreakage; mb != nil {
 		_, err := fmt.Fprintf(w, "%s\nNothing is proposed: this looks like a bad merge or broken infrastructure, not broken packages.\n", mb)

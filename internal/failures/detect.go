@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
 
 // Evaluation is the input for one evaluation: its id, time and the records
@@ -94,23 +94,6 @@ type Result struct {
 	Filtered     int // persistent failures left out by the allow/deny globs
 }
 
-// AttrPath returns the attribute path of a job: the job name without
-// "."+system, and without the "nixpkgs." prefix of NixOS jobsets. Jobs that
-// do not end in their system are aggregates: ok is false.
-func AttrPath(job, system string) (attr string, ok bool) {
-	if system == "" {
-		return "", false
-	}
-	attr, ok = strings.CutSuffix(job, "."+system)
-	if !ok || attr == "" {
-		return "", false
-	}
-	if a, cut := strings.CutPrefix(attr, "nixpkgs."); cut && a != "" {
-		attr = a
-	}
-	return attr, true
-}
-
 // obs is one evaluation's build of a job.
 type obs struct {
 	eval int // index into the newest-first evaluations
@@ -157,7 +140,7 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 		if !ok {
 			continue
 		}
-		attr, ok := AttrPath(r.Job, r.System)
+		attr, ok := nixpkgs.AttrFromJob(r.Job, r.System)
 		if !ok || jobs[r.Job] != nil {
 			continue
 		}

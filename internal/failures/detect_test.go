@@ -305,27 +305,6 @@ func TestPolicyValidate(t *testing.T) {
 	}
 }
 
-func TestAttrPath(t *testing.T) {
-	tests := []struct {
-		job, system, want string
-		ok                bool
-	}{
-		{"python313Packages.requests.aarch64-darwin", "aarch64-darwin", "python313Packages.requests", true},
-		{"hello.x86_64-linux", "x86_64-linux", "hello", true},
-		{"nixpkgs.hello.x86_64-linux", "x86_64-linux", "hello", true},
-		{"hello.x86_64-linux", "aarch64-linux", "", false},
-		{"unstable", "", "", false},
-		{"tested", "x86_64-linux", "", false},
-		{".x86_64-linux", "x86_64-linux", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := AttrPath(tt.job, tt.system)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("AttrPath(%q, %q) = %q, %v; want %q, %v", tt.job, tt.system, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestDetectInputErrors(t *testing.T) {
 	if _, err := Detect(nil, DefaultPolicy()); err == nil {
 		t.Error("no evaluations accepted")

@@ -1,0 +1,58 @@
+package hydra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sirupsen/logrus"
+)
+
+// History returns what detection needs from the n newest finished
+// evaluations of a jobset, newest first: each read from the cache, or
+// fetched once and cached. Evaluations newer than the latest finished one
+// are skipped without being fetched; any older one that turns out to have
+// unfinished builds is skipped too.
+func (c *Client) History(ctx context.Context, cache *Cache, project, jobset string, n int) ([]*EvalRecords, error) {
+	latest, err := c.LatestEval(ctx, project, jobset)
+	if err != nil {
+		return nil, err
+	}
+	var candidates []Eval
+	err = c.EachEval(ctx, project, jobset, func(e Eval) bool {
+		if e.ID <= latest.ID {
+			candidates = append(candidates, e)
+		}
+		return len(candidates) < n+5 // a little further back, for unfinished ones
+	})
+	if err != nil {
+		return nil, err
+	}
+	var in Interner
+	var history []*EvalRecords
+	for _, e := range candidates {
+		if len(history) == n {
+			break
+		}
+		l := c.log.WithField("eval", e.ID)
+		cached, err := c.Ingest(ctx, cache, e)
+		var ue *UnfinishedError
+		if errors.As(err, &ue) {
+			l.Warnf("skipping: %v", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		er, err := cache.Load(e.ID, &in)
+		if err != nil {
+			return nil, err
+		}
+		l.WithFields(logrus.Fields{"cached": cached, "builds": len(er.Records)}).Info("evaluation read")
+		history = append(history, er)
+	}
+	if len(history) == 0 {
+		return nil, fmt.Errorf("jobset %s/%s has no finished evaluation", project, jobset)
+	}
+	return history, nil
+}
