@@ -1,0 +1,509 @@
+// Package config owns markbot's configuration: the markbot.yaml file (see
+// config/markbot.example.yaml, which documents every key), its strict
+// decoding, defaults, environment overrides and validation, and the mapping
+// of the result onto the option structs of the packages that use it.
+//
+// Precedence is environment > file > defaults. Decoding is strict: unknown
+// keys, values of the wrong type and invalid values are errors that name
+// the dotted key (and file:line:col when the value came from the file), and
+// all of them are reported at once. Secrets are never inline: the App's
+// private key and the webhook secret are read from files named in the
+// config or the environment, and a plain token comes only from
+// MARKBOT_GITHUB_TOKEN; none of them appears in errors or printed configs.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nixpkgs-markbot/markbot/internal/failures"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/version"
+)
+
+// CurrentVersion is the only value of the version key this markbot reads.
+const CurrentVersion = 1
+
+// Config is a loaded markbot.yaml. Fields carry the yaml key they are read
+// from; Default gives every default.
+type Config struct {
+	// Version must be CurrentVersion; it is required in the file.
+	Version  int            `yaml:"version"`
+	Hydra    HydraConfig    `yaml:"hydra"`
+	GitHub   GitHubConfig   `yaml:"github"`
+	Packages PackagesConfig `yaml:"packages"`
+	Policy   PolicyConfig   `yaml:"policy"`
+	State    StateConfig    `yaml:"state"`
+	Server   ServerConfig   `yaml:"server"`
+
+	// Where values came from, for error messages: the file name, the
+	// position ("file:line:col") of each key read from it, and the
+	// environment variable of each key overridden from the environment.
+	source string
+	pos    map[string]string
+	env    map[string]string
+}
+
+// HydraConfig is where failures are read from.
+type HydraConfig struct {
+	// URL of the Hydra server.
+	URL string `yaml:"url"`
+	// Jobset watched, "project/jobset".
+	Jobset string `yaml:"jobset"`
+	// ProbeJobset, optional: a "project/jobset" evaluated with allowBroken,
+	// where marked packages keep being built so markers can be reverted.
+	ProbeJobset string `yaml:"probe_jobset"`
+	// UserAgentContact, optional, is added to markbot's User-Agent.
+	UserAgentContact string `yaml:"user_agent_contact"`
+	// RequestsPerSecond to Hydra, in (0, 2].
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	// Evaluations is how many recent evaluations are read; at least
+	// Policy.Evaluations, which is also its default.
+	Evaluations int `yaml:"evaluations"`
+}
+
+// GitHubConfig is where pull requests go and how markbot authenticates.
+type GitHubConfig struct {
+	// AppID, InstallationID and PrivateKeyFile identify the GitHub App;
+	// they are set together or not at all (0 and "" mean not set).
+	AppID          int64  `yaml:"app_id"`
+	InstallationID int64  `yaml:"installation_id"`
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// WebhookSecretFile holds the webhook secret; markbot serve needs it.
+	WebhookSecretFile string `yaml:"webhook_secret_file"`
+	// Token is a plain token for running markbot by hand. It comes only
+	// from MARKBOT_GITHUB_TOKEN and never prints.
+	Token Secret `yaml:"-"`
+	// APIURL is the REST API base URL, always ending in "/".
+	APIURL string `yaml:"api_url"`
+	// Repository receiving the pull requests, "OWNER/REPO".
+	Repository string `yaml:"repository"`
+	// BaseBranch the pull requests target.
+	BaseBranch string `yaml:"base_branch"`
+	// Fork, optional: "OWNER" (same repository name) or "OWNER/REPO" to
+	// push branches to instead of Repository.
+	Fork string `yaml:"fork"`
+	// BranchPrefix starts the name of every branch markbot pushes.
+	BranchPrefix string `yaml:"branch_prefix"`
+	// Labels put on every pull request.
+	Labels []string `yaml:"labels"`
+	// BotLogin, optional, is the App's own login ("markbot[bot]"), never
+	// requested as a reviewer.
+	BotLogin string `yaml:"bot_login"`
+}
+
+// PackagesConfig is the nixpkgs packages index (attribute → meta).
+type PackagesConfig struct {
+	// Source is a local path or an http(s) URL of packages.json[.br].
+	Source string `yaml:"source"`
+	// Refresh is how often a URL source is fetched again.
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// Ping says whom a pull request requests reviews from.
+type Ping string
+
+// The ping policies.
+const (
+	PingMaintainers Ping = "maintainers" // the packages' maintainers, up to MaxReviewers
+	PingNone        Ping = "none"        // nobody: no review requests, no mentions
+)
+
+// PolicyConfig is what counts as a persistent failure and how markers are
+// proposed.
+type PolicyConfig struct {
+	// Evaluations (K), MinDays (D), MinDerivations: see failures.Policy.
+	Evaluations    int `yaml:"evaluations"`
+	MinDays        int `yaml:"min_days"`
+	MinDerivations int `yaml:"min_derivations"`
+	// Statuses that count as the package's own failure: 1, 6, 10, 11.
+	Statuses []hydra.Status `yaml:"statuses"`
+	// Systems considered; builds for other systems are ignored.
+	Systems []string `yaml:"systems"`
+	// MassBreakageShare, in (0, 1): above this share of newly failing jobs
+	// nothing is proposed.
+	MassBreakageShare float64 `yaml:"mass_breakage_share"`
+	// Allow and Deny are attribute path globs (path.Match); deny wins, an
+	// empty allow list allows all.
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+	// MaxMarkersPerPR, MaxOpenPRs and MaxReviewers cap each batch.
+	MaxMarkersPerPR int `yaml:"max_markers_per_pr"`
+	MaxOpenPRs      int `yaml:"max_open_prs"`
+	MaxReviewers    int `yaml:"max_reviewers"`
+	// Ping: whether review requests go to maintainers.
+	Ping Ping `yaml:"ping"`
+	// PingSecondaryPlatforms: when false, a batch whose packages fail only
+	// on darwin systems requests no reviews and mentions nobody.
+	PingSecondaryPlatforms bool `yaml:"ping_secondary_platforms"`
+	// SkipAfterClose: after a human closes a markbot pull request unmerged,
+	// its attributes are not proposed again for this long.
+	SkipAfterClose time.Duration `yaml:"skip_after_close"`
+	// ProbeEvery is how often marked packages are checked for a revert.
+	ProbeEvery time.Duration `yaml:"probe_every"`
+}
+
+// StateConfig is markbot's database.
+type StateConfig struct {
+	// Path of the SQLite database.
+	Path string `yaml:"path"`
+}
+
+// ServerConfig is markbot serve.
+type ServerConfig struct {
+	// Listen address, host:port.
+	Listen string `yaml:"listen"`
+	// CycleInterval between scheduled cycles, at least 5m.
+	CycleInterval time.Duration `yaml:"cycle_interval"`
+	// MaxBodyBytes a webhook request may carry.
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+}
+
+// Defaults of keys that are not plain copies of other packages' defaults.
+const (
+	DefaultPackagesSource = "https://channels.nixos.org/nixpkgs-unstable/packages.json.br"
+	DefaultAPIURL         = "https://api.github.com/"
+	DefaultRepository     = "NixOS/nixpkgs"
+	DefaultLabel          = "0.kind: build failure"
+	DefaultStatePath      = "/var/lib/markbot/markbot.db"
+	DefaultListen         = "127.0.0.1:8080"
+)
+
+// Default returns the configuration of an empty file with version: 1.
+func Default() *Config {
+	p := failures.DefaultPolicy()
+	return &Config{
+		Version: CurrentVersion,
+		Hydra: HydraConfig{
+			URL:               hydra.DefaultBaseURL,
+			Jobset:            hydra.DefaultProject + "/" + hydra.DefaultJobset,
+			RequestsPerSecond: 1,
+			Evaluations:       p.Evaluations,
+		},
+		GitHub: GitHubConfig{
+			APIURL:       DefaultAPIURL,
+			Repository:   DefaultRepository,
+			BaseBranch:   "master",
+			BranchPrefix: "markbot/",
+			Labels:       []string{DefaultLabel},
+		},
+		Packages: PackagesConfig{Source: DefaultPackagesSource, Refresh: 24 * time.Hour},
+		Policy: PolicyConfig{
+			Evaluations:       p.Evaluations,
+			MinDays:           p.MinDays,
+			MinDerivations:    p.MinDerivations,
+			Statuses:          slices.Clone(p.OwnFailure),
+			Systems:           slices.Clone(p.Systems),
+			MassBreakageShare: p.MassBreakageShare,
+			Allow:             []string{},
+			Deny:              []string{},
+			MaxMarkersPerPR:   10,
+			MaxOpenPRs:        5,
+			MaxReviewers:      15,
+			Ping:              PingMaintainers,
+			SkipAfterClose:    30 * 24 * time.Hour,
+			ProbeEvery:        7 * 24 * time.Hour,
+		},
+		State: StateConfig{Path: DefaultStatePath},
+		Server: ServerConfig{
+			Listen:        DefaultListen,
+			CycleInterval: 6 * time.Hour,
+			MaxBodyBytes:  25 << 20,
+		},
+	}
+}
+
+// An envVar overrides one key from the environment. An empty variable
+// counts as unset.
+type envVar struct {
+	name, key string
+	set       func(c *Config, v string) error
+}
+
+var envVars = []envVar{
+	{"MARKBOT_GITHUB_APP_ID", "github.app_id", func(c *Config, v string) error { return setInt(&c.GitHub.AppID, v) }},
+	{"MARKBOT_GITHUB_INSTALLATION_ID", "github.installation_id", func(c *Config, v string) error { return setInt(&c.GitHub.InstallationID, v) }},
+	{"MARKBOT_GITHUB_PRIVATE_KEY_FILE", "github.private_key_file", func(c *Config, v string) error { c.GitHub.PrivateKeyFile = v; return nil }},
+	{"MARKBOT_GITHUB_WEBHOOK_SECRET_FILE", "github.webhook_secret_file", func(c *Config, v string) error { c.GitHub.WebhookSecretFile = v; return nil }},
+	{"MARKBOT_GITHUB_TOKEN", "github.token", func(c *Config, v string) error { c.GitHub.Token = Secret(strings.TrimSpace(v)); return nil }},
+	{"MARKBOT_STATE_PATH", "state.path", func(c *Config, v string) error { c.State.Path = v; return nil }},
+	{"MARKBOT_HYDRA_URL", "hydra.url", func(c *Config, v string) error { c.Hydra.URL = v; return nil }},
+}
+
+func setInt(p *int64, v string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %s", quote(v))
+	}
+	*p = n
+	return nil
+}
+
+// EnvVars lists the environment variables that override keys, in the
+// order they are documented.
+func EnvVars() []string {
+	names := make([]string, len(envVars))
+	for i, e := range envVars {
+		names[i] = e.name
+	}
+	return names
+}
+
+// Load reads, decodes and validates the file at path, then applies the
+// environment overrides (MARKBOT_*; see EnvVars). Relative file paths in
+// the file (github.private_key_file, github.webhook_secret_file, a local
+// packages.source, state.path) are taken relative to the file's directory;
+// paths from the environment are used as given.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parse(path, data, os.LookupEnv, filepath.Dir(path))
+}
+
+// Parse decodes and validates a markbot.yaml held in memory; name is used
+// in error messages. It ignores the environment: Load applies it.
+func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, nil, "")
+}
+
+// parse: defaults, then the file, then the environment (when lookupEnv is
+// not nil), then derived defaults, then validation. baseDir, when not
+// empty, anchors relative paths read from the file.
+func parse(name string, data []byte, lookupEnv func(string) (string, bool), baseDir string) (*Config, error) {
+	c := Default()
+	c.source = name
+	c.pos = map[string]string{}
+	c.env = map[string]string{}
+	d := &decoder{name: name, pos: c.pos}
+	stop := d.decodeFile(data, c)
+	if stop {
+		return nil, joinErrors(d.errs)
+	}
+	if baseDir != "" {
+		c.resolvePaths(baseDir)
+	}
+	if lookupEnv != nil {
+		for _, e := range envVars {
+			v, ok := lookupEnv(e.name)
+			if !ok || v == "" {
+				continue
+			}
+			c.env[e.key] = e.name
+			if err := e.set(c, v); err != nil {
+				d.errs = append(d.errs, &Error{Where: e.name, Key: e.key, Msg: err.Error()})
+			}
+		}
+	}
+	if _, ok := c.pos["hydra.evaluations"]; !ok {
+		c.Hydra.Evaluations = c.Policy.Evaluations
+	}
+	errs := d.errs
+	if err := c.Validate(); err != nil {
+		errs = append(errs, unjoin(err)...)
+	}
+	if len(errs) > 0 {
+		return nil, joinErrors(errs)
+	}
+	return c, nil
+}
+
+func (c *Config) resolvePaths(dir string) {
+	for key, p := range map[string]*string{
+		"github.private_key_file":    &c.GitHub.PrivateKeyFile,
+		"github.webhook_secret_file": &c.GitHub.WebhookSecretFile,
+		"packages.source":            &c.Packages.Source,
+		"state.path":                 &c.State.Path,
+	} {
+		if _, fromFile := c.pos[key]; !fromFile || *p == "" || filepath.IsAbs(*p) || isURL(*p) ||
+			strings.ContainsAny(*p, "\n\r") {
+			continue
+		}
+		*p = filepath.Join(dir, *p)
+	}
+}
+
+// Source is the name of the file the config was read from ("" for one
+// made with Default).
+func (c *Config) Source() string { return c.source }
+
+// UserAgent is markbot's User-Agent with hydra.user_agent_contact added.
+func (c *Config) UserAgent() string {
+	ua := version.UserAgent()
+	contact := c.Hydra.UserAgentContact
+	if contact == "" {
+		return ua
+	}
+	if strings.HasSuffix(ua, ")") {
+		return strings.TrimSuffix(ua, ")") + "; " + contact + ")"
+	}
+	return ua + " (" + contact + ")"
+}
+
+// FailuresPolicy is the policy section as internal/failures takes it.
+// Statuses 10 and 11 go both into OwnFailure and into the matching
+// Include flag.
+func (c *Config) FailuresPolicy() failures.Policy {
+	p := c.Policy
+	return failures.Policy{
+		Evaluations:        p.Evaluations,
+		MinDays:            p.MinDays,
+		MinDerivations:     p.MinDerivations,
+		OwnFailure:         slices.Clone(p.Statuses),
+		IncludeLogLimit:    slices.Contains(p.Statuses, hydra.StatusLogLimitExceeded),
+		IncludeOutputLimit: slices.Contains(p.Statuses, hydra.StatusOutputLimitExceeds),
+		MassBreakageShare:  p.MassBreakageShare,
+		Allow:              slices.Clone(p.Allow),
+		Deny:               slices.Clone(p.Deny),
+		Systems:            slices.Clone(p.Systems),
+	}
+}
+
+// HydraOptions are the hydra.Client options the config decides (URL,
+// User-Agent, rate, burst 1). The caller adds Logger and Progress.
+func (c *Config) HydraOptions() hydra.Options {
+	return hydra.Options{
+		BaseURL:   c.Hydra.URL,
+		UserAgent: c.UserAgent(),
+		Rate:      c.Hydra.RequestsPerSecond,
+		Burst:     1,
+	}
+}
+
+// PackagesLoadOptions are the nixpkgs.Load options the config decides.
+func (c *Config) PackagesLoadOptions() nixpkgs.LoadOptions {
+	return nixpkgs.LoadOptions{UserAgent: c.UserAgent()}
+}
+
+// JobsetParts splits Jobset into project and jobset name.
+func (h HydraConfig) JobsetParts() (project, jobset string) {
+	project, jobset, _ = strings.Cut(h.Jobset, "/")
+	return project, jobset
+}
+
+// ProbeJobsetParts splits ProbeJobset; both are "" when it is not set.
+func (h HydraConfig) ProbeJobsetParts() (project, jobset string) {
+	project, jobset, _ = strings.Cut(h.ProbeJobset, "/")
+	return project, jobset
+}
+
+// RepositoryParts splits Repository into owner and name.
+func (g GitHubConfig) RepositoryParts() (owner, repo string) {
+	owner, repo, _ = strings.Cut(g.Repository, "/")
+	return owner, repo
+}
+
+// HeadRepository is where branches are pushed: the fork when one is set
+// (with Repository's name unless Fork names one), else Repository.
+func (g GitHubConfig) HeadRepository() (owner, repo string) {
+	owner, repo = g.RepositoryParts()
+	if g.Fork == "" {
+		return owner, repo
+	}
+	if o, r, ok := strings.Cut(g.Fork, "/"); ok {
+		return o, r
+	}
+	return g.Fork, repo
+}
+
+// HasApp reports whether the GitHub App is configured.
+func (g GitHubConfig) HasApp() bool {
+	return g.AppID != 0 || g.InstallationID != 0 || g.PrivateKeyFile != ""
+}
+
+// RequireApp reports what markbot serve lacks: the App's id, installation
+// id and key file, and the webhook secret file.
+func (c *Config) RequireApp() error {
+	var errs []error
+	g := c.GitHub
+	need := func(missing bool, key, env string) {
+		if missing {
+			errs = append(errs, &Error{Key: key, Msg: "required by markbot serve: set it in " +
+				c.fileName() + " or " + env})
+		}
+	}
+	need(g.AppID == 0, "github.app_id", "MARKBOT_GITHUB_APP_ID")
+	need(g.InstallationID == 0, "github.installation_id", "MARKBOT_GITHUB_INSTALLATION_ID")
+	need(g.PrivateKeyFile == "", "github.private_key_file", "MARKBOT_GITHUB_PRIVATE_KEY_FILE")
+	need(g.WebhookSecretFile == "", "github.webhook_secret_file", "MARKBOT_GITHUB_WEBHOOK_SECRET_FILE")
+	return joinErrors(errs)
+}
+
+// RequireAuth reports a config with no way to authenticate to GitHub:
+// neither the App nor MARKBOT_GITHUB_TOKEN. When both are set, markbot run
+// uses the token and markbot serve the App.
+func (c *Config) RequireAuth() error {
+	if c.GitHub.Token.IsSet() || c.GitHub.HasApp() {
+		return nil
+	}
+	return &Error{Key: "github", Msg: "no GitHub credentials: set MARKBOT_GITHUB_TOKEN, or the App " +
+		"(github.app_id, github.installation_id, github.private_key_file)"}
+}
+
+func (c *Config) fileName() string {
+	if c.source == "" {
+		return "markbot.yaml"
+	}
+	return c.source
+}
+
+// maxSecretFile bounds what ReadPrivateKey and ReadWebhookSecret read.
+const maxSecretFile = 64 << 10
+
+func readSecretFile(key, env, path string) ([]byte, error) {
+	if path == "" {
+		return nil, &Error{Key: key, Msg: "not set (set it in markbot.yaml or " + env + ")"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxSecretFile+1)); err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", key, path, err)
+	}
+	if buf.Len() > maxSecretFile {
+		return nil, fmt.Errorf("%s: %s is larger than %d bytes", key, path, maxSecretFile)
+	}
+	return buf.Bytes(), nil
+}
+
+// ReadPrivateKey reads the App's PEM private key from
+// github.private_key_file. Errors name the key and path, never the content.
+func (c *Config) ReadPrivateKey() ([]byte, error) {
+	path := c.GitHub.PrivateKeyFile
+	b, err := readSecretFile("github.private_key_file", "MARKBOT_GITHUB_PRIVATE_KEY_FILE", path)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(b, []byte("-----BEGIN ")) || !bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+		return nil, fmt.Errorf("github.private_key_file: %s holds no PEM private key (want the App's .pem file)", path)
+	}
+	return b, nil
+}
+
+// ReadWebhookSecret reads the webhook secret from
+// github.webhook_secret_file, without trailing line ends. An empty secret
+// is an error: GitHub's signature check is skipped with one.
+func (c *Config) ReadWebhookSecret() ([]byte, error) {
+	path := c.GitHub.WebhookSecretFile
+	b, err := readSecretFile("github.webhook_secret_file", "MARKBOT_GITHUB_WEBHOOK_SECRET_FILE", path)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return nil, fmt.Errorf("github.webhook_secret_file: %s is empty (an empty secret would disable signature checks)", path)
+	}
+	return b, nil
+}
