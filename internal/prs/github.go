@@ -1,0 +1,138 @@
+package prs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// The GitHub calls this package makes, declared here and satisfied by
+// go-github's services (*github.GitService, …) as they are.
+
+// Git is the Git Data API: refs, commits and trees.
+type Git interface {
+	GetRef(ctx context.Context, owner, repo, ref string) (*github.Reference, *github.Response, error)
+	ListMatchingRefs(ctx context.Context, owner, repo string, opts *github.ReferenceListOptions) ([]*github.Reference, *github.Response, error)
+	GetCommit(ctx context.Context, owner, repo, sha string) (*github.Commit, *github.Response, error)
+	CreateTree(ctx context.Context, owner, repo, baseTree string, entries []*github.TreeEntry) (*github.Tree, *github.Response, error)
+	CreateCommit(ctx context.Context, owner, repo string, commit *github.Commit, opts *github.CreateCommitOptions) (*github.Commit, *github.Response, error)
+	CreateRef(ctx context.Context, owner, repo string, ref *github.Reference) (*github.Reference, *github.Response, error)
+	UpdateRef(ctx context.Context, owner, repo string, ref *github.Reference, force bool) (*github.Reference, *github.Response, error)
+}
+
+// Contents reads files at a commit.
+type Contents interface {
+	GetContents(ctx context.Context, owner, repo, path string, opts *github.RepositoryContentGetOptions) (*github.RepositoryContent, []*github.RepositoryContent, *github.Response, error)
+}
+
+// Pulls opens, lists and reads pull requests and requests reviews.
+type Pulls interface {
+	Create(ctx context.Context, owner, repo string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error)
+	List(ctx context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error)
+	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
+	RequestReviewers(ctx context.Context, owner, repo string, number int, reviewers github.ReviewersRequest) (*github.PullRequest, *github.Response, error)
+}
+
+// Issues labels pull requests.
+type Issues interface {
+	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
+}
+
+// Users resolves GitHub ids to current logins.
+type Users interface {
+	GetByID(ctx context.Context, id int64) (*github.User, *github.Response, error)
+}
+
+var (
+	_ Git      = (*github.GitService)(nil)
+	_ Contents = (*github.RepositoriesService)(nil)
+	_ Pulls    = (*github.PullRequestsService)(nil)
+	_ Issues   = (*github.IssuesService)(nil)
+	_ Users    = (*github.UsersService)(nil)
+)
+
+// Client is the part of GitHub Publish uses.
+type Client struct {
+	Git      Git
+	Contents Contents
+	Pulls    Pulls
+	Issues   Issues
+	Users    Users
+}
+
+// FromGitHub takes the services Publish needs from a go-github client.
+func FromGitHub(c *github.Client) Client {
+	return Client{Git: c.Git, Contents: c.Repositories, Pulls: c.PullRequests, Issues: c.Issues, Users: c.Users}
+}
+
+// ErrWriteRefused is what a write gets in a dry run.
+var ErrWriteRefused = errors.New("dry run: write refused")
+
+// ReadOnlyTransport wraps rt (nil: http.DefaultTransport) so that only GET,
+// HEAD and OPTIONS requests reach GitHub; any other request fails with
+// ErrWriteRefused without being sent. A dry run's client uses it, so no code
+// path can write, whatever it calls.
+func ReadOnlyTransport(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return readOnly{rt}
+}
+
+type readOnly struct{ rt http.RoundTripper }
+
+func (r readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return r.rt.RoundTrip(req)
+	}
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, ErrWriteRefused)
+}
+
+// readOnlyClient is c with every write method failing: Publish uses it in a
+// dry run, on top of the dry run never calling them.
+func readOnlyClient(c Client) Client {
+	return Client{
+		Git:      roGit{c.Git},
+		Contents: c.Contents,
+		Pulls:    roPulls{c.Pulls},
+		Issues:   roIssues{},
+		Users:    c.Users,
+	}
+}
+
+type roGit struct{ Git }
+
+func (roGit) CreateTree(context.Context, string, string, string, []*github.TreeEntry) (*github.Tree, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+func (roGit) CreateCommit(context.Context, string, string, *github.Commit, *github.CreateCommitOptions) (*github.Commit, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+func (roGit) CreateRef(context.Context, string, string, *github.Reference) (*github.Reference, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+func (roGit) UpdateRef(context.Context, string, string, *github.Reference, bool) (*github.Reference, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+
+type roPulls struct{ Pulls }
+
+func (roPulls) Create(context.Context, string, string, *github.NewPullRequest) (*github.PullRequest, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+func (roPulls) RequestReviewers(context.Context, string, string, int, github.ReviewersRequest) (*github.PullRequest, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+
+type roIssues struct{}
+
+func (roIssues) AddLabelsToIssue(context.Context, string, string, int, []string) ([]*github.Label, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}

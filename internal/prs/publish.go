@@ -1,0 +1,1021 @@
+package prs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/sirupsen/logrus"
+
+	"github.com/nixpkgs-markbot/markbot/internal/state"
+	"github.com/nixpkgs-markbot/markbot/internal/udiff"
+)
+
+// Store is the part of internal/state Publish uses; *state.Store has it.
+type Store interface {
+	RecordPR(ctx context.Context, p state.PR) (state.PR, error)
+	PR(ctx context.Context, number int) (state.PR, error)
+	PRs(ctx context.Context, states ...state.PRState) ([]state.PR, error)
+	SetPRState(ctx context.Context, number int, to state.PRState, message string) error
+	AddMarker(ctx context.Context, m state.Marker) (state.Marker, error)
+	LiveMarker(ctx context.Context, attr string) (state.Marker, bool, error)
+	SetMarkerPR(ctx context.Context, id int64, number int, revert bool) error
+	TransitionMarker(ctx context.Context, id int64, to state.MarkerState, message string) (state.Marker, error)
+	MarkersForPR(ctx context.Context, number int) ([]state.Marker, error)
+	AddSkip(ctx context.Context, attr, reason string, until time.Time) error
+	ActiveSkip(ctx context.Context, attr string, now time.Time) (state.Skip, bool, error)
+	Log(ctx context.Context, e state.Event) (int64, error)
+	Events(ctx context.Context, f state.EventFilter) ([]state.Event, error)
+}
+
+var _ Store = (*state.Store)(nil)
+
+// Defaults for Options.
+const (
+	DefaultBase            = "master"
+	DefaultMaxReviewers    = 15
+	DefaultSkipFor         = 30 * 24 * time.Hour
+	DefaultRateLimitBudget = 10 * time.Minute
+	DefaultBotLogin        = "markbot[bot]"
+	DefaultMarkLabel       = "0.kind: build failure"
+)
+
+// Options configure a Publisher.
+type Options struct {
+	// Owner and Repo name the upstream repository (NixOS/nixpkgs).
+	Owner, Repo string
+	// Base is the base branch (default "master").
+	Base string
+	// Fork, if set, is the owner of the fork that holds markbot's branches;
+	// PR heads are then "fork:branch". Empty: branches in the upstream.
+	Fork string
+	// BranchPrefix and MaxPerPR are as in PlanOptions.
+	BranchPrefix string
+	MaxPerPR     int
+	// MarkLabels and UnmarkLabels label the PRs (nil MarkLabels: the
+	// nixpkgs label "0.kind: build failure"; nil UnmarkLabels: none).
+	MarkLabels, UnmarkLabels []string
+	// MaxReviewers caps review requests per PR (default 15); above it,
+	// nobody is requested and the body names the maintainers without pings.
+	MaxReviewers int
+	// BotLogin is the login PRs are authored by, never requested as a
+	// reviewer (default "markbot[bot]"; the created PR's author is excluded too).
+	BotLogin string
+	// SkipFor is how long a human-closed PR's attributes are not proposed
+	// again (default 30 days).
+	SkipFor time.Duration
+	// RateLimitBudget is the total time one Publish may wait out rate
+	// limits (default 10 minutes); beyond it Publish stops with a
+	// *BudgetError (ErrBudgetExhausted).
+	RateLimitBudget time.Duration
+	// DryRun performs only reads: no branch, commit, PR, label, review
+	// request or state write. PRResults carry title, body and diffs.
+	DryRun bool
+	// Now and Sleep replace the clock (default time.Now and a timer).
+	Now   func() time.Time
+	Sleep func(context.Context, time.Duration) error
+	// Log receives structured logs (default logrus.StandardLogger()).
+	Log logrus.FieldLogger
+}
+
+// Publisher publishes batches of changes as pull requests.
+type Publisher struct {
+	gh Client
+	st Store
+	o  Options
+}
+
+// New returns a Publisher. st may be nil only for a dry run.
+func New(gh Client, st Store, o Options) (*Publisher, error) {
+	if o.Owner == "" || o.Repo == "" {
+		return nil, errors.New("prs: owner and repository are required")
+	}
+	if gh.Git == nil || gh.Contents == nil || gh.Pulls == nil || gh.Issues == nil || gh.Users == nil {
+		return nil, errors.New("prs: incomplete GitHub client")
+	}
+	if st == nil && !o.DryRun {
+		return nil, errors.New("prs: a state store is required unless dry-running")
+	}
+	if o.Base == "" {
+		o.Base = DefaultBase
+	}
+	if o.BranchPrefix == "" {
+		o.BranchPrefix = DefaultBranchPrefix
+	}
+	if o.MaxPerPR <= 0 {
+		o.MaxPerPR = DefaultMaxPerPR
+	}
+	if o.MarkLabels == nil {
+		o.MarkLabels = []string{DefaultMarkLabel}
+	}
+	if o.MaxReviewers <= 0 {
+		o.MaxReviewers = DefaultMaxReviewers
+	}
+	if o.BotLogin == "" {
+		o.BotLogin = DefaultBotLogin
+	}
+	if o.SkipFor <= 0 {
+		o.SkipFor = DefaultSkipFor
+	}
+	if o.RateLimitBudget <= 0 {
+		o.RateLimitBudget = DefaultRateLimitBudget
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Log == nil {
+		o.Log = logrus.StandardLogger()
+	}
+	if o.DryRun {
+		gh = readOnlyClient(gh)
+	}
+	return &Publisher{gh: gh, st: st, o: o}, nil
+}
+
+// botPR is an open markbot pull request as listed on GitHub.
+type botPR struct {
+	Number  int
+	URL     string
+	Branch  string
+	HeadSHA string
+	Kind    Kind
+	Attrs   []string
+	Labels  []string
+}
+
+type skipInfo struct {
+	reason string
+	until  time.Time
+}
+
+// run is one Publish.
+type run struct {
+	*Publisher
+	lim       *limiter
+	log       logrus.FieldLogger
+	headOwner string
+	baseSHA   string
+	baseTree  string
+	open      []*botPR
+	covered   map[string]*botPR
+	skips     map[string]skipInfo
+	branches  map[string]string
+	contents  map[string]*string
+	logins    map[int64]string
+	res       *Result
+	index     map[string]int // first attr → index in res.Changes
+}
+
+// Publish publishes changes: it plans batches (see Plan), leaves out what an
+// open markbot PR already covers and what a human closed recently, edits the
+// files at the base branch's head, and opens one PR per batch, one at a
+// time. It first finishes what an earlier run left (a PR without its labels
+// or review requests) and records PRs humans closed or merged since.
+//
+// The Result holds every change's outcome and every batch's PR. The error is
+// non-nil when a step failed (the batches' errors joined) or the rate-limit
+// budget ran out (errors.Is(err, ErrBudgetExhausted)); in both cases the next
+// Publish of the same changes resumes where this one stopped.
+func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, error) {
+	if _, err := Plan(changes, p.planOptions()); err != nil {
+		return nil, fmt.Errorf("publishing: %w", err)
+	}
+	r := &run{
+		Publisher: p,
+		lim:       &limiter{budget: p.o.RateLimitBudget, now: p.o.Now, sleep: p.o.Sleep, log: p.o.Log},
+		log:       p.o.Log,
+		headOwner: p.o.Owner,
+		covered:   map[string]*botPR{},
+		skips:     map[string]skipInfo{},
+		contents:  map[string]*string{},
+		logins:    map[int64]string{},
+		res:       &Result{Changes: make([]ChangeResult, len(changes))},
+		index:     map[string]int{},
+	}
+	if p.o.Fork != "" {
+		r.headOwner = p.o.Fork
+	}
+	for i, c := range changes {
+		r.index[c.Attr()] = i
+		r.res.Changes[i] = changeResult(c, OutcomePending, "not attempted")
+	}
+	if err := r.readBase(ctx); err != nil {
+		return r.res, fmt.Errorf("publishing: %w", err)
+	}
+	if err := r.listOpen(ctx); err != nil {
+		return r.res, fmt.Errorf("publishing: %w", err)
+	}
+	if err := r.syncClosed(ctx); err != nil {
+		return r.res, fmt.Errorf("publishing: %w", err)
+	}
+	if !p.o.DryRun {
+		if err := r.finishOpen(ctx, changes); err != nil {
+			return r.res, fmt.Errorf("publishing: %w", err)
+		}
+	}
+	todo, err := r.filter(ctx, changes)
+	if err != nil {
+		return r.res, fmt.Errorf("publishing: %w", err)
+	}
+	batches, err := Plan(todo, p.planOptions())
+	if err != nil {
+		return r.res, fmt.Errorf("publishing: %w", err)
+	}
+	var errs []error
+	for i, b := range batches {
+		if i == 0 {
+			if err := r.listBranches(ctx); err != nil {
+				return r.res, fmt.Errorf("publishing: %w", err)
+			}
+		}
+		pr := r.publishBatch(ctx, b)
+		r.res.PRs = append(r.res.PRs, pr)
+		if pr.Err == nil {
+			continue
+		}
+		errs = append(errs, pr.Err)
+		if errors.Is(pr.Err, ErrBudgetExhausted) || ctx.Err() != nil {
+			for _, rest := range batches[i+1:] {
+				r.res.PRs = append(r.res.PRs, PRResult{Kind: rest.Kind, Branch: rest.Branch, Status: StatusPending,
+					Reason: "not attempted: " + pr.Err.Error(), Attrs: rest.Attrs(), Title: Title(rest)})
+			}
+			break
+		}
+	}
+	return r.res, errors.Join(errs...)
+}
+
+func (p *Publisher) planOptions() PlanOptions {
+	return PlanOptions{MaxPerPR: p.o.MaxPerPR, BranchPrefix: p.o.BranchPrefix}
+}
+
+func (p *Publisher) labels(k Kind) []string {
+	if k == KindUnmark {
+		return p.o.UnmarkLabels
+	}
+	return p.o.MarkLabels
+}
+
+func (r *run) set(c Change, cr ChangeResult) {
+	if i, ok := r.index[c.Attr()]; ok {
+		r.res.Changes[i] = cr
+	}
+}
+
+// call runs one GitHub request through the rate limiter.
+func (r *run) call(ctx context.Context, op string, fn func(context.Context) (*github.Response, error)) error {
+	if err := r.lim.do(ctx, op, fn); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+func statusOf(err error) int {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
+func errorMentions(err error, text string) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) {
+		return false
+	}
+	if strings.Contains(er.Message, text) {
+		return true
+	}
+	for _, e := range er.Errors {
+		if strings.Contains(e.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// readBase reads the base branch's head commit and its tree.
+func (r *run) readBase(ctx context.Context) error {
+	var ref *github.Reference
+	err := r.call(ctx, "GET ref heads/"+r.o.Base, func(ctx context.Context) (resp *github.Response, err error) {
+		ref, resp, err = r.gh.Git.GetRef(ctx, r.o.Owner, r.o.Repo, "heads/"+r.o.Base)
+		return resp, err
+	})
+	if err != nil {
+		return err
+	}
+	r.baseSHA = ref.GetObject().GetSHA()
+	var commit *github.Commit
+	err = r.call(ctx, "GET commit "+r.baseSHA, func(ctx context.Context) (resp *github.Response, err error) {
+		commit, resp, err = r.gh.Git.GetCommit(ctx, r.o.Owner, r.o.Repo, r.baseSHA)
+		return resp, err
+	})
+	if err != nil {
+		return err
+	}
+	r.baseTree = commit.GetTree().GetSHA()
+	if r.baseSHA == "" || r.baseTree == "" {
+		return fmt.Errorf("base %s: no commit or tree in GitHub's answer", r.o.Base)
+	}
+	return nil
+}
+
+// listOpen pages through the open PRs against the base and keeps markbot's:
+// a head branch with the prefix in the head repository and a hidden block.
+// PullRequests.List rather than Search: it is consistent at once (a PR
+// created a second ago is listed; the search index lags), at the price of
+// one request per 100 open PRs.
+func (r *run) listOpen(ctx context.Context) error {
+	opts := &github.PullRequestListOptions{State: "open", Base: r.o.Base, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		var page []*github.PullRequest
+		var resp *github.Response
+		err := r.call(ctx, "GET pulls", func(ctx context.Context) (_ *github.Response, err error) {
+			page, resp, err = r.gh.Pulls.List(ctx, r.o.Owner, r.o.Repo, opts)
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, pr := range page {
+			if bp, ok := r.asBotPR(pr); ok {
+				r.open = append(r.open, bp)
+				for _, a := range bp.Attrs {
+					r.covered[a] = bp
+				}
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func (r *run) asBotPR(pr *github.PullRequest) (*botPR, bool) {
+	head := pr.GetHead()
+	owner := head.GetRepo().GetOwner().GetLogin()
+	if owner == "" {
+		owner = head.GetUser().GetLogin()
+	}
+	if !strings.HasPrefix(head.GetRef(), r.o.BranchPrefix) || !strings.EqualFold(owner, r.headOwner) {
+		return nil, false
+	}
+	h, ok := ParseHidden(pr.GetBody())
+	if !ok {
+		return nil, false
+	}
+	bp := &botPR{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: head.GetRef(), HeadSHA: head.GetSHA(),
+		Kind: h.Kind, Attrs: h.Attrs}
+	for _, l := range pr.Labels {
+		bp.Labels = append(bp.Labels, l.GetName())
+	}
+	return bp, true
+}
+
+// syncClosed looks at the PRs state records as open that are no longer
+// listed open: merged ones move their markers on; closed ones are a human's
+// no, and their attributes are skipped for SkipFor.
+func (r *run) syncClosed(ctx context.Context) error {
+	if r.st == nil {
+		return nil
+	}
+	recorded, err := r.st.PRs(ctx, state.PROpen)
+	if err != nil {
+		return err
+	}
+	for _, sp := range recorded {
+		if slices.ContainsFunc(r.open, func(b *botPR) bool { return b.Number == sp.Number }) {
+			continue
+		}
+		var pr *github.PullRequest
+		err := r.call(ctx, fmt.Sprintf("GET pull #%d", sp.Number), func(ctx context.Context) (resp *github.Response, err error) {
+			pr, resp, err = r.gh.Pulls.Get(ctx, r.o.Owner, r.o.Repo, sp.Number)
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case pr.GetMerged():
+			err = r.prMerged(ctx, sp)
+		case pr.GetState() == "closed":
+			err = r.prClosed(ctx, sp.Number, Kind(sp.Kind), sp.Attrs, pr.GetClosedAt().Time)
+		}
+		if err != nil {
+			return fmt.Errorf("PR #%d: %w", sp.Number, err)
+		}
+	}
+	return nil
+}
+
+func (r *run) prMerged(ctx context.Context, sp state.PR) error {
+	if r.o.DryRun {
+		return nil
+	}
+	markers, err := r.st.MarkersForPR(ctx, sp.Number)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s PR #%d merged", sp.Kind, sp.Number)
+	for _, m := range markers {
+		switch {
+		case sp.Kind == state.MarkPR && m.PR == sp.Number && m.State == state.Proposed:
+			_, err = r.st.TransitionMarker(ctx, m.ID, state.Merged, msg)
+		case sp.Kind == state.UnmarkPR && m.RevertPR == sp.Number && m.State == state.Reverting:
+			_, err = r.st.TransitionMarker(ctx, m.ID, state.Reverted, msg)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	r.log.WithFields(logrus.Fields{"pr": sp.Number, "branch": sp.Branch}).Info("PR merged")
+	return r.st.SetPRState(ctx, sp.Number, state.PRMerged, msg)
+}
+
+// prClosed records a human's no: skips first, markers next, the PR's state
+// last, so a crash in between redoes it all next time.
+func (r *run) prClosed(ctx context.Context, number int, kind Kind, attrs []string, closedAt time.Time) error {
+	if closedAt.IsZero() {
+		closedAt = r.o.Now()
+	}
+	until := closedAt.Add(r.o.SkipFor)
+	reason := fmt.Sprintf("%s PR #%d closed without merging", kind, number)
+	for _, a := range attrs {
+		r.skips[a] = skipInfo{reason: reason, until: until}
+	}
+	r.log.WithFields(logrus.Fields{"pr": number, "until": until.Format(time.DateOnly)}).Info("PR closed by a human: skipping its attributes")
+	if r.o.DryRun {
+		return nil
+	}
+	if until.After(r.o.Now()) {
+		for _, a := range attrs {
+			if err := r.st.AddSkip(ctx, a, reason, until); err != nil {
+				return err
+			}
+		}
+	}
+	markers, err := r.st.MarkersForPR(ctx, number)
+	if err != nil {
+		return err
+	}
+	for _, m := range markers {
+		switch {
+		case kind == KindMark && m.PR == number && m.State == state.Proposed:
+			_, err = r.st.TransitionMarker(ctx, m.ID, state.Dropped, reason)
+		case kind == KindUnmark && m.RevertPR == number && m.State == state.Reverting:
+			_, err = r.st.TransitionMarker(ctx, m.ID, state.Merged, reason)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return r.st.SetPRState(ctx, number, state.PRClosed, reason)
+}
+
+// finishOpen completes open markbot PRs an earlier run left unfinished: not
+// recorded in state (crash after creating it), labels or review requests
+// not done. Whether a step was done is read from the event log, so labels
+// or reviewers a human removed are not added again.
+func (r *run) finishOpen(ctx context.Context, changes []Change) error {
+	for _, bp := range r.open {
+		var mine []Change
+		for _, c := range changes {
+			if c.Kind == bp.Kind && slices.ContainsFunc(c.Attrs, func(a string) bool { return slices.Contains(bp.Attrs, a) }) {
+				mine = append(mine, c)
+			}
+		}
+		did, err := r.finish(ctx, bp, Batch{Kind: bp.Kind, Branch: bp.Branch, Changes: mine}, nil, nil)
+		if err != nil {
+			return fmt.Errorf("finishing PR #%d: %w", bp.Number, err)
+		}
+		if did {
+			r.res.Finished = append(r.res.Finished, bp.Number)
+		}
+	}
+	return nil
+}
+
+type openedDetails struct {
+	URL       string     `json:"url"`
+	Branch    string     `json:"branch"`
+	Reviewers *Reviewers `json:"reviewers,omitempty"`
+}
+
+// finish records the PR and its markers in state, adds the labels and
+// requests the reviews, each unless already done, logging each step before
+// the next. rv, when nil, comes from the "pr.opened" event or is resolved
+// from b's maintainers. It reports whether it had anything to do.
+func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dropped *[]string) (bool, error) {
+	log := r.log.WithFields(logrus.Fields{"pr": bp.Number, "branch": bp.Branch})
+	did := false
+	known := true
+	if _, err := r.st.PR(ctx, bp.Number); errors.Is(err, state.ErrNotFound) {
+		known = false
+	} else if err != nil {
+		return did, err
+	}
+	if !known || rv != nil {
+		if _, err := r.st.RecordPR(ctx, state.PR{Number: bp.Number, Kind: state.PRKind(bp.Kind), Branch: bp.Branch,
+			HeadSHA: bp.HeadSHA, Attrs: bp.Attrs}); err != nil {
+			return did, err
+		}
+		if err := r.recordMarkers(ctx, bp.Number, b); err != nil {
+			return did, err
+		}
+		kind := "pr.opened"
+		if rv == nil {
+			kind = "pr.adopted"
+			did = true
+		}
+		details, _ := json.Marshal(openedDetails{URL: bp.URL, Branch: bp.Branch, Reviewers: rv})
+		if _, err := r.st.Log(ctx, state.Event{Kind: kind, PR: bp.Number, Attr: firstAttr(bp.Attrs),
+			Message: fmt.Sprintf("%s PR #%d %s", bp.Kind, bp.Number, bp.URL), Details: details}); err != nil {
+			return did, err
+		}
+		log.Info(kind)
+	}
+
+	labeled, err := r.hasEvent(ctx, bp.Number, "pr.labeled")
+	if err != nil {
+		return did, err
+	}
+	if !labeled {
+		var missing []string
+		for _, l := range r.labels(bp.Kind) {
+			if !slices.ContainsFunc(bp.Labels, func(x string) bool { return strings.EqualFold(x, l) }) {
+				missing = append(missing, l)
+			}
+		}
+		if len(missing) > 0 {
+			err := r.call(ctx, fmt.Sprintf("POST labels #%d", bp.Number), func(ctx context.Context) (resp *github.Response, err error) {
+				_, resp, err = r.gh.Issues.AddLabelsToIssue(ctx, r.o.Owner, r.o.Repo, bp.Number, missing)
+				return resp, err
+			})
+			if err != nil {
+				return did, err
+			}
+			did = true
+		}
+		if _, err := r.st.Log(ctx, state.Event{Kind: "pr.labeled", PR: bp.Number, Attr: firstAttr(bp.Attrs),
+			Message: fmt.Sprintf("labels %q", r.labels(bp.Kind))}); err != nil {
+			return did, err
+		}
+	}
+
+	reviewed, err := r.hasEvent(ctx, bp.Number, "pr.reviewers")
+	if err != nil || reviewed {
+		return did, err
+	}
+	if rv == nil {
+		rv, err = r.openedReviewers(ctx, bp.Number)
+		if err != nil {
+			return did, err
+		}
+	}
+	if rv == nil {
+		if len(b.Changes) == 0 {
+			log.Warn("open PR without recorded reviewers and without its changes in this run: not requesting reviews")
+			return did, nil
+		}
+		resolved, err := r.resolveReviewers(ctx, b.Changes)
+		if err != nil {
+			return did, err
+		}
+		rv = &resolved
+	}
+	requested, drop, err := r.requestReviewers(ctx, bp.Number, *rv)
+	if err != nil {
+		return did, err
+	}
+	if len(requested.Users)+len(requested.Teams)+len(drop) > 0 {
+		did = true
+	}
+	if dropped != nil {
+		*dropped = drop
+	}
+	details, _ := json.Marshal(map[string]any{"requested": requested, "dropped": drop})
+	if _, err := r.st.Log(ctx, state.Event{Kind: "pr.reviewers", PR: bp.Number, Attr: firstAttr(bp.Attrs),
+		Message: fmt.Sprintf("review requested from %v, teams %v; dropped %v", requested.Users, requested.Teams, drop), Details: details}); err != nil {
+		return did, err
+	}
+	log.WithFields(logrus.Fields{"reviewers": requested.Users, "teams": requested.Teams, "dropped": drop}).Info("reviews requested")
+	return did, nil
+}
+
+func firstAttr(attrs []string) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	return attrs[0]
+}
+
+func (r *run) hasEvent(ctx context.Context, pr int, kind string) (bool, error) {
+	ev, err := r.st.Events(ctx, state.EventFilter{PR: pr, Kind: kind, Limit: 1})
+	return len(ev) > 0, err
+}
+
+func (r *run) openedReviewers(ctx context.Context, pr int) (*Reviewers, error) {
+	ev, err := r.st.Events(ctx, state.EventFilter{PR: pr, Kind: "pr.opened", Limit: 1})
+	if err != nil || len(ev) == 0 {
+		return nil, err
+	}
+	var d openedDetails
+	if err := json.Unmarshal(ev[0].Details, &d); err != nil {
+		return nil, fmt.Errorf("event %d: %w", ev[0].ID, err)
+	}
+	return d.Reviewers, nil
+}
+
+// recordMarkers records the batch's markers against PR number: new
+// markers for a mark PR, the revert PR of live markers for an unmark PR.
+// Rerunning it is harmless.
+func (r *run) recordMarkers(ctx context.Context, number int, b Batch) error {
+	for _, c := range b.Changes {
+		m, ok, err := r.st.LiveMarker(ctx, c.Attr())
+		if err != nil {
+			return err
+		}
+		if b.Kind == KindMark {
+			if !ok {
+				m, err = r.st.AddMarker(ctx, state.Marker{Attr: c.Attr(), Attrs: c.Attrs, File: c.File, Line: c.Line,
+					Systems: c.Systems, BuildID: c.BuildID, BuildURL: c.BuildURL, Since: c.Since})
+				if err != nil {
+					return fmt.Errorf("marker %s: %w", c.Attr(), err)
+				}
+			}
+			if m.PR != number {
+				if err := r.st.SetMarkerPR(ctx, m.ID, number, false); err != nil {
+					return fmt.Errorf("marker %s: %w", c.Attr(), err)
+				}
+			}
+			continue
+		}
+		if !ok {
+			r.log.WithFields(logrus.Fields{"attr": c.Attr(), "pr": number}).Warn("unmark PR for an attribute without a live marker in state")
+			continue
+		}
+		if m.State == state.Merged || m.State == state.Probing {
+			if _, err := r.st.TransitionMarker(ctx, m.ID, state.Reverting, fmt.Sprintf("unmark PR #%d", number)); err != nil {
+				return fmt.Errorf("marker %s: %w", c.Attr(), err)
+			}
+		}
+		if m.RevertPR != number {
+			if err := r.st.SetMarkerPR(ctx, m.ID, number, true); err != nil {
+				return fmt.Errorf("marker %s: %w", c.Attr(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// filter leaves out changes an open PR covers or a human closed recently.
+func (r *run) filter(ctx context.Context, changes []Change) ([]Change, error) {
+	var todo []Change
+	now := r.o.Now()
+changes:
+	for _, c := range changes {
+		for _, a := range c.Attrs {
+			if bp := r.covered[a]; bp != nil {
+				cr := changeResult(c, OutcomeCovered, fmt.Sprintf("covered by open PR #%d", bp.Number))
+				cr.PR = bp.Number
+				r.set(c, cr)
+				continue changes
+			}
+		}
+		for _, a := range c.Attrs {
+			sk, ok := r.skips[a]
+			if !ok && r.st != nil {
+				s, found, err := r.st.ActiveSkip(ctx, a, now)
+				if err != nil {
+					return nil, err
+				}
+				ok, sk = found, skipInfo{reason: s.Reason, until: s.Until}
+			}
+			if ok && sk.until.After(now) {
+				cr := changeResult(c, OutcomeClosedByHuman, fmt.Sprintf("%s: not proposed again until %s", sk.reason, sk.until.UTC().Format(time.DateOnly)))
+				cr.Until = sk.until
+				r.set(c, cr)
+				continue changes
+			}
+		}
+		todo = append(todo, c)
+	}
+	return todo, nil
+}
+
+// listBranches reads the branches with markbot's prefix in the head
+// repository (one request per 100 branches).
+func (r *run) listBranches(ctx context.Context) error {
+	r.branches = map[string]string{}
+	opts := &github.ReferenceListOptions{Ref: "heads/" + r.o.BranchPrefix, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		var refs []*github.Reference
+		var resp *github.Response
+		err := r.call(ctx, "GET matching-refs", func(ctx context.Context) (_ *github.Response, err error) {
+			refs, resp, err = r.gh.Git.ListMatchingRefs(ctx, r.headOwner, r.o.Repo, opts)
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			r.branches[strings.TrimPrefix(ref.GetRef(), "refs/heads/")] = ref.GetObject().GetSHA()
+		}
+		if resp == nil || resp.NextPage == 0 {
+			return nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// content returns a file at the base commit (nil: it does not exist).
+func (r *run) content(ctx context.Context, file string) (*string, error) {
+	if c, ok := r.contents[file]; ok {
+		return c, nil
+	}
+	var fc *github.RepositoryContent
+	err := r.call(ctx, "GET contents "+file, func(ctx context.Context) (resp *github.Response, err error) {
+		fc, _, resp, err = r.gh.Contents.GetContents(ctx, r.o.Owner, r.o.Repo, file, &github.RepositoryContentGetOptions{Ref: r.baseSHA})
+		return resp, err
+	})
+	if statusOf(err) == http.StatusNotFound {
+		r.contents[file] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fc == nil || fc.GetType() != "file" {
+		return nil, fmt.Errorf("%s is not a file", file)
+	}
+	if fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
+		return nil, fmt.Errorf("%s: too large for the contents API (%d bytes)", file, fc.GetSize())
+	}
+	s, err := fc.GetContent()
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", file, err)
+	}
+	r.contents[file] = &s
+	return &s, nil
+}
+
+// publishBatch edits, commits, opens and finishes one PR.
+func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
+	res := PRResult{Kind: b.Kind, Branch: b.Branch, Attrs: b.Attrs(), Title: Title(b)}
+	fail := func(err error) PRResult {
+		res.Status = StatusFailed
+		res.Err = fmt.Errorf("publishing %s: %w", res.Branch, err)
+		for _, c := range b.Changes {
+			if r.res.Changes[r.index[c.Attr()]].Outcome == OutcomePending {
+				r.set(c, changeResult(c, OutcomeFailed, res.Err.Error()))
+			}
+		}
+		r.log.WithFields(logrus.Fields{"branch": res.Branch}).WithError(err).Error("publishing failed")
+		return res
+	}
+
+	contents := map[string]string{}
+	for _, f := range b.Files() {
+		c, err := r.content(ctx, f)
+		if err != nil {
+			return fail(err)
+		}
+		if c != nil {
+			contents[f] = *c
+		}
+	}
+	files, outcomes := applyEdits(b, contents)
+	var included []Change
+	for i, c := range b.Changes {
+		o := outcomes[i]
+		r.set(c, o)
+		if o.Outcome == OutcomeIncluded {
+			included = append(included, c)
+		} else {
+			r.log.WithFields(logrus.Fields{"attr": c.Attr(), "branch": b.Branch}).Info("change skipped: " + o.Reason)
+		}
+	}
+	if len(included) == 0 || len(files) == 0 {
+		res.Status, res.Reason = StatusEmpty, "no change to make"
+		return res
+	}
+	final := Batch{Kind: b.Kind, Key: b.Key, Changes: included}
+	final.Branch = BranchName(r.o.BranchPrefix, final.Kind, final.Attrs())
+	res.Branch, res.Attrs, res.Title = final.Branch, final.Attrs(), Title(final)
+	log := r.log.WithFields(logrus.Fields{"branch": final.Branch})
+
+	rv, err := r.resolveReviewers(ctx, final.Changes)
+	if err != nil {
+		return fail(err)
+	}
+	res.Reviewers = rv
+	res.Body = Body(final, BodyOptions{Reviewers: rv, Base: r.o.Base, SkipFor: r.o.SkipFor})
+	if r.o.DryRun {
+		for _, f := range files {
+			res.Diffs = append(res.Diffs, FileDiff{File: f.File, Diff: udiff.Unified("a/"+f.File, "b/"+f.File, f.Old, f.New)})
+		}
+		res.Status = StatusDryRun
+		return res
+	}
+
+	head := final.Branch
+	if r.o.Fork != "" {
+		head = r.o.Fork + ":" + final.Branch
+	}
+	tip, exists := r.branches[final.Branch]
+	if exists {
+		// A branch of an earlier run: if a human closed its PR and state
+		// does not know yet (crash before recording), that is a no.
+		open, skip, err := r.branchPRs(ctx, final, head)
+		if err != nil {
+			return fail(err)
+		}
+		if skip != "" {
+			res.Status, res.Reason = StatusSkipped, skip
+			for _, c := range final.Changes {
+				cr := changeResult(c, OutcomeClosedByHuman, skip)
+				r.set(c, cr)
+			}
+			return res
+		}
+		if open != nil {
+			return r.opened(ctx, res, final, open, rv)
+		}
+	}
+
+	entries := make([]*github.TreeEntry, 0, len(files))
+	for _, f := range files {
+		entries = append(entries, &github.TreeEntry{Path: github.String(f.File), Mode: github.String("100644"),
+			Type: github.String("blob"), Content: github.String(f.New)})
+	}
+	var tree *github.Tree
+	err = r.call(ctx, "POST trees "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
+		tree, resp, err = r.gh.Git.CreateTree(ctx, r.headOwner, r.o.Repo, r.baseTree, entries)
+		return resp, err
+	})
+	if err != nil {
+		return fail(err)
+	}
+
+	commitSHA := ""
+	if exists {
+		var c *github.Commit
+		err := r.call(ctx, "GET commit "+tip, func(ctx context.Context) (resp *github.Response, err error) {
+			c, resp, err = r.gh.Git.GetCommit(ctx, r.headOwner, r.o.Repo, tip)
+			return resp, err
+		})
+		if err != nil {
+			return fail(err)
+		}
+		if len(c.Parents) == 1 && c.Parents[0].GetSHA() == r.baseSHA && c.GetTree().GetSHA() == tree.GetSHA() {
+			commitSHA, res.Reused = tip, true
+			log.Info("reusing the branch of an earlier run")
+		}
+	}
+	if commitSHA == "" {
+		var c *github.Commit
+		err := r.call(ctx, "POST commits "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
+			c, resp, err = r.gh.Git.CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{
+				Message: github.String(CommitMessage(final)), Tree: &github.Tree{SHA: tree.SHA},
+				Parents: []*github.Commit{{SHA: github.String(r.baseSHA)}}}, nil)
+			return resp, err
+		})
+		if err != nil {
+			return fail(err)
+		}
+		commitSHA = c.GetSHA()
+		if err := r.pushBranch(ctx, final.Branch, commitSHA, exists); err != nil {
+			return fail(err)
+		}
+	}
+	r.branches[final.Branch] = commitSHA
+	if _, err := r.st.Log(ctx, state.Event{Kind: "pr.branch", Attr: final.Attrs()[0],
+		Message: fmt.Sprintf("branch %s at %s", final.Branch, commitSHA)}); err != nil {
+		return fail(err)
+	}
+
+	var pr *github.PullRequest
+	err = r.call(ctx, "POST pulls "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
+		pr, resp, err = r.gh.Pulls.Create(ctx, r.o.Owner, r.o.Repo, &github.NewPullRequest{
+			Title: github.String(res.Title), Head: github.String(head), Base: github.String(r.o.Base),
+			Body: github.String(res.Body), MaintainerCanModify: github.Bool(true)})
+		return resp, err
+	})
+	if err != nil && statusOf(err) == http.StatusUnprocessableEntity && errorMentions(err, "A pull request already exists") {
+		// Created by an earlier attempt whose answer was lost.
+		open, _, ferr := r.branchPRs(ctx, final, head)
+		if ferr != nil {
+			return fail(ferr)
+		}
+		if open == nil {
+			return fail(err)
+		}
+		return r.opened(ctx, res, final, open, rv)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	bp, ok := r.asBotPR(pr)
+	if !ok {
+		return fail(fmt.Errorf("PR #%d: GitHub's answer lacks markbot's head or hidden block", pr.GetNumber()))
+	}
+	if a := pr.GetUser().GetLogin(); a != "" && !strings.EqualFold(a, r.o.BotLogin) {
+		rv = withoutUser(rv, a)
+	}
+	return r.opened(ctx, res, final, bp, rv)
+}
+
+// opened records and finishes a PR that exists now.
+func (r *run) opened(ctx context.Context, res PRResult, b Batch, bp *botPR, rv Reviewers) PRResult {
+	res.Number, res.URL = bp.Number, bp.URL
+	for _, c := range b.Changes {
+		cr := changeResult(c, OutcomeIncluded, fmt.Sprintf("in PR #%d", bp.Number))
+		cr.PR = bp.Number
+		r.set(c, cr)
+	}
+	if _, err := r.finish(ctx, bp, b, &rv, &res.Dropped); err != nil {
+		res.Status = StatusFailed
+		res.Err = fmt.Errorf("publishing %s: PR #%d: %w", b.Branch, bp.Number, err)
+		return res
+	}
+	res.Status = StatusOpened
+	r.log.WithFields(logrus.Fields{"pr": bp.Number, "branch": b.Branch, "attr": b.Attrs()[0]}).Info("PR opened")
+	return res
+}
+
+// pushBranch points the branch at sha: created, or forced when it exists.
+func (r *run) pushBranch(ctx context.Context, branch, sha string, exists bool) error {
+	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: github.String(sha)}}
+	if !exists {
+		err := r.call(ctx, "POST refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
+			_, resp, err = r.gh.Git.CreateRef(ctx, r.headOwner, r.o.Repo, ref)
+			return resp, err
+		})
+		if err == nil || !(statusOf(err) == http.StatusUnprocessableEntity && errorMentions(err, "Reference already exists")) {
+			return err
+		}
+	}
+	return r.call(ctx, "PATCH refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
+		_, resp, err = r.gh.Git.UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch), Object: ref.Object}, true)
+		return resp, err
+	})
+}
+
+// branchPRs looks at the PRs of an existing branch: an open one is
+// returned; a closed unmerged one state does not know is recorded as a
+// human's no and reported as a skip reason (while the skip lasts).
+func (r *run) branchPRs(ctx context.Context, b Batch, head string) (*botPR, string, error) {
+	owner, branch := r.headOwner, b.Branch
+	var list []*github.PullRequest
+	err := r.call(ctx, "GET pulls head="+head, func(ctx context.Context) (resp *github.Response, err error) {
+		list, resp, err = r.gh.Pulls.List(ctx, r.o.Owner, r.o.Repo, &github.PullRequestListOptions{
+			State: "all", Head: owner + ":" + branch, Base: r.o.Base, ListOptions: github.ListOptions{PerPage: 100}})
+		return resp, err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, pr := range list {
+		if pr.GetState() == "open" {
+			if bp, ok := r.asBotPR(pr); ok {
+				return bp, "", nil
+			}
+		}
+	}
+	for _, pr := range list {
+		if pr.GetState() != "closed" || pr.GetMerged() || !pr.MergedAt.GetTime().IsZero() {
+			continue
+		}
+		if _, err := r.st.PR(ctx, pr.GetNumber()); err == nil {
+			continue // known: syncClosed dealt with it
+		} else if !errors.Is(err, state.ErrNotFound) {
+			return nil, "", err
+		}
+		bp, ok := r.asBotPR(pr)
+		if !ok {
+			continue
+		}
+		if _, err := r.st.RecordPR(ctx, state.PR{Number: bp.Number, Kind: state.PRKind(bp.Kind), Branch: bp.Branch,
+			HeadSHA: bp.HeadSHA, Attrs: bp.Attrs, State: state.PRClosed}); err != nil {
+			return nil, "", err
+		}
+		closedAt := pr.GetClosedAt().Time
+		if err := r.prClosed(ctx, bp.Number, bp.Kind, bp.Attrs, closedAt); err != nil {
+			return nil, "", err
+		}
+		if sk, ok := r.skips[b.Attrs()[0]]; ok && sk.until.After(r.o.Now()) {
+			return nil, fmt.Sprintf("%s: not proposed again until %s", sk.reason, sk.until.UTC().Format(time.DateOnly)), nil
+		}
+	}
+	return nil, "", nil
+}
