@@ -361,9 +361,21 @@ func TestDefaultsFillAbsentKeys(t *testing.T) {
 		t.Errorf("labels: [] gave %v, %v", c, err)
 	}
 	// Anchors and aliases work like the values they name.
+	_, err = Parse("m.yaml", []byte("version: 1\npolicy:\n  deny: *a\n  allow: &a [x]\n"))
+	if err == nil {
+		t.Error("alias before its anchor parsed")
+	}
+	_, err = Parse("m.yaml", []byte("version: 1\nhydra: &h {url: 1}\nserver: *h\n"))
+	if err == nil || !strings.Contains(err.Error(), `m.yaml:2:12: unknown key "server.url"`) {
+		t.Errorf("aliased mapping: %v", err)
+	}
 	c, err = Parse("m.yaml", []byte("version: 1\npolicy:\n  allow: &a [\"x.*\"]\n  deny: *a\n"))
 	if err != nil || !slices.Equal(c.Policy.Deny, []string{"x.*"}) {
 		t.Errorf("alias: %v, %v", c, err)
+	}
+	_, err = Parse("m.yaml", []byte("version: 1\npolicy:\n  allow: &a [\"x.[\"]\n  deny: *a\n"))
+	if err == nil || !strings.Contains(err.Error(), "m.yaml:3:14: policy.deny[0]: bad glob") {
+		t.Errorf("alias error position: %v", err)
 	}
 }
 

@@ -152,11 +152,19 @@ func parseYAML(data []byte) (root *yaml.Node, err error) {
 	return &doc, nil
 }
 
+// resolveAlias returns the node an alias names, placed where the alias is
+// so that errors point at the use.
 func resolveAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind != yaml.AliasNode {
+		return n
+	}
+	line, col := n.Line, n.Column
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
 	}
-	return n
+	r := *n
+	r.Line, r.Column = line, col
+	return &r
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
