@@ -166,8 +166,7 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 			these, opts.Base, plural(len(b.Changes)))
 		sb.WriteString("| Package | File | Systems | Marked broken since | Green build | Log |\n|---|---|---|---|---|---|\n")
 	} else {
-		fmt.Fprintf(&sb, "Hydra has been failing to build %s on `%s` for a while, so this PR marks %s `meta.broken`: Hydra and users stop spending builds on %s until %s is fixed.\n\n",
-			these, opts.Base, them, them, map[bool]string{true: "it", false: "each"}[len(b.Changes) == 1])
+		fmt.Fprintf(&sb, "Hydra has been failing to build %s on `%s` for a while, so this PR marks %s `meta.broken`.\n\n", these, opts.Base, them)
 		sb.WriteString("| Package | File | Systems | Failing since | Last success | Failed build | Log |\n|---|---|---|---|---|---|---|\n")
 	}
 	for i, c := range b.Changes {
