@@ -13,15 +13,11 @@ import (
 	"unicode"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
 
-// KnownSystems are the systems policy.systems accepts: nixpkgs' Hydra
-// platforms and the other Linux and BSD doubles Hydra has built for.
-var KnownSystems = []string{
-	"x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin",
-	"i686-linux", "armv6l-linux", "armv7l-linux", "riscv64-linux", "powerpc64le-linux",
-	"x86_64-freebsd", "aarch64-freebsd",
-}
+// KnownSystems are the systems policy.systems accepts (nixpkgs.KnownSystems).
+var KnownSystems = nixpkgs.KnownSystems
 
 // MaxRequestsPerSecond is the most hydra.requests_per_second may be:
 // hydra.nixos.org allows about two requests a second.

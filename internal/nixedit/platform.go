@@ -2,6 +2,7 @@ package nixedit
 
 import (
 	"fmt"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"slices"
 	"sort"
 	"strings"
@@ -11,12 +12,9 @@ import (
 // of them is `broken = true;`.
 var HydraSystems = []string{"x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"}
 
-// knownSystems are the systems markbot accepts in a marker: Hydra's and the
-// other Linux systems nixpkgs builds for elsewhere.
-var knownSystems = []string{
-	"x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin",
-	"i686-linux", "armv6l-linux", "armv7l-linux", "riscv64-linux", "powerpc64le-linux",
-}
+// knownSystems are the systems markbot accepts in a marker, Hydra's four
+// first (markbot's order of systems).
+var knownSystems = nixpkgs.KnownSystems
 
 // CheckSystem reports whether s is a system markbot knows.
 func CheckSystem(s string) error {

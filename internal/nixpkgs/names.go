@@ -47,12 +47,13 @@ func ParsePosition(pos string) (file string, line int, ok bool) {
 	return file, n, true
 }
 
-// KnownSystems are the Nix system doubles recognised as job suffixes when
-// AttrFromJob is not told the system.
+// KnownSystems are the Nix system doubles markbot knows, Hydra's four
+// first: the job suffixes AttrFromJob recognises when not told the system,
+// the systems configuration accepts and a marker may name.
 var KnownSystems = []string{
 	"x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin",
 	"i686-linux", "armv6l-linux", "armv7l-linux", "riscv64-linux",
-	"powerpc64le-linux", "loongarch64-linux", "x86_64-freebsd", "i686-freebsd",
+	"powerpc64le-linux", "loongarch64-linux", "x86_64-freebsd", "aarch64-freebsd", "i686-freebsd",
 }
 
 // AttrFromJob maps a Hydra job name to the attribute path it builds:
