@@ -513,7 +513,7 @@ type openedDetails struct {
 
 // finish records the PR and its markers in state, adds the labels and
 // requests the reviews, each unless already done, logging each step before
-// the next. rv, when nil, comes from the "pr.opened" event or is resolved
+// the next. rv, when nil, comes from the "pr.published" event or is resolved
 // from b's maintainers. It reports whether it had anything to do.
 func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dropped *[]string) (bool, error) {
 	log := r.log.WithFields(logrus.Fields{"pr": bp.Number, "branch": bp.Branch})
@@ -532,7 +532,7 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 		if err := r.recordMarkers(ctx, bp.Number, b); err != nil {
 			return did, err
 		}
-		kind := "pr.opened"
+		kind := "pr.published"
 		if rv == nil {
 			kind = "pr.adopted"
 			did = true
@@ -625,7 +625,7 @@ func (r *run) hasEvent(ctx context.Context, pr int, kind string) (bool, error) {
 }
 
 func (r *run) openedReviewers(ctx context.Context, pr int) (*Reviewers, error) {
-	ev, err := r.st.Events(ctx, state.EventFilter{PR: pr, Kind: "pr.opened", Limit: 1})
+	ev, err := r.st.Events(ctx, state.EventFilter{PR: pr, Kind: "pr.published", Limit: 1})
 	if err != nil || len(ev) == 0 {
 		return nil, err
 	}
@@ -993,7 +993,7 @@ func (r *run) branchPRs(ctx context.Context, b Batch, head string) (*botPR, stri
 		}
 	}
 	for _, pr := range list {
-		if pr.GetState() != "closed" || pr.GetMerged() || !pr.MergedAt.GetTime().IsZero() {
+		if pr.GetState() != "closed" || pr.GetMerged() || pr.MergedAt != nil {
 			continue
 		}
 		if _, err := r.st.PR(ctx, pr.GetNumber()); err == nil {
