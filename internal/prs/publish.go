@@ -406,6 +406,15 @@ func (r *run) syncClosed(ctx context.Context) error {
 			return err
 		}
 		switch {
+		case pr.GetState() == "open":
+			// Open but not listed: its base was changed. It still covers
+			// its attributes.
+			if bp, ok := r.asBotPR(pr); ok {
+				r.open = append(r.open, bp)
+				for _, a := range bp.Attrs {
+					r.covered[a] = bp
+				}
+			}
 		case pr.GetMerged():
 			err = r.prMerged(ctx, sp)
 		case pr.GetState() == "closed":

@@ -673,3 +673,76 @@ func mustInt(s string) int64 {
 	}
 	return n
 }
+
+// A mark PR merged by a human, then the package builds again: the unmark
+// PR shows the green build, and the markers follow in state.
+func TestMergedThenReverted(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	f.mustPublish(helloChange(), nil)
+	if _, err := f.srv.MergePullRequest(1, "alice", "squash"); err != nil {
+		t.Fatal(err)
+	}
+	green := Change{Kind: KindUnmark, File: "pkgs/by-name/he/hello/package.nix", Line: 52, Attrs: []string{"hello"},
+		BuildID: 320000001, BuildURL: hydraBuild("320000001"), Since: since, Maintainers: []nixpkgs.Maintainer{alice, bob}}
+	res := f.mustPublish([]Change{green}, nil)
+	if m, _, _ := f.st.LiveMarker(ctx, "hello"); m.State != state.Reverting || m.PR != 1 || m.RevertPR != 2 {
+		t.Errorf("marker after the unmark PR: %+v", m)
+	}
+	if sp, _ := f.st.PR(ctx, 1); sp.State != state.PRMerged {
+		t.Errorf("mark PR in state: %+v", sp)
+	}
+	pr, ok := f.srv.PullRequest(2)
+	if !ok || pr.Title != "hello: unmark broken" || res.PRs[0].Number != 2 || !slices.Equal(pr.Labels, nil) {
+		t.Fatalf("unmark PR %+v", pr)
+	}
+	golden(t, "publish/unmark.body.md", pr.Body)
+	if got, _ := f.srv.File(pr.HeadRef, green.File); !bytes.Equal(got, mustRead(t, "testdata/nixpkgs/"+green.File)) {
+		t.Errorf("the unmark branch does not give back the original file:\n%s", got)
+	}
+	if _, err := f.srv.MergePullRequest(2, "alice", "merge"); err != nil {
+		t.Fatal(err)
+	}
+	f.mustPublish(nil, nil)
+	if ms, _ := f.st.Markers(ctx, state.Reverted); len(ms) != 1 {
+		t.Errorf("reverted markers: %+v", ms)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A crashed run's branch that no longer starts at the base's head is
+// force-updated rather than reused.
+func TestStaleBranchIsForceUpdated(t *testing.T) {
+	f := newFixture(t, nil)
+	f.srv.Inject(githubtest.Fault{Method: "POST", Path: "repos/*/*/pulls", Kind: githubtest.ServerError})
+	if _, err := f.publish(helloChange(), nil); err == nil {
+		t.Fatal("no error")
+	}
+	old, _ := f.srv.Ref(f.botBranches()[0])
+	readme := "moved on\n"
+	if _, err := f.srv.Commit("master", "unrelated", map[string]*string{"README.md": &readme}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.ResetStats()
+	res := f.mustPublish(helloChange(), nil)
+	checkHelloDone(t, f)
+	if res.PRs[0].Reused || f.srv.RequestCount("PATCH /repos/{owner}/{repo}/git/refs/{ref...}") != 1 {
+		t.Errorf("reused %v, counts %v", res.PRs[0].Reused, f.srv.RequestCounts())
+	}
+	pr, _ := f.srv.PullRequest(1)
+	if pr.HeadSHA == old {
+		t.Error("the PR points at the stale commit")
+	}
+	master, _ := f.srv.Ref("master")
+	if parents := git(t, f.srv.RepoPath(), "log", "--format=%P", "-1", pr.HeadSHA); strings.TrimSpace(parents) != master {
+		t.Errorf("head's parent %s, master %s", parents, master)
+	}
+}
