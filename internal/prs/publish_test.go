@@ -496,7 +496,7 @@ func TestRateLimitBudget(t *testing.T) {
 		if !slices.Equal(f.slept, []time.Duration{time.Second, time.Second}) {
 			t.Errorf("waits %v, want 1s twice", f.slept)
 		}
-		if res.PRs[0].Status != StatusFailed || res.PRs[0].Number != 0 && res.PRs[0].Number != 1 {
+		if res.PRs[0].Status != StatusFailed || res.PRs[0].Number != 1 {
 			t.Errorf("result %+v", res.PRs[0])
 		}
 		// The PR is open without labels; the next cycle finishes it.
