@@ -35,6 +35,7 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"nix", "check, mark and unmark Nix files with the lossless rewriter", runNix},
+		{"run", "run one cycle: scan Hydra, open pull requests marking packages broken", runRun},
 		{"scan", "list the packages that fail persistently on Hydra (table or JSON)", runScan},
 		{"version", "print the version", runVersion},
 	}

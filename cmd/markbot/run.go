@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/term"
+
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
+	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
+)
+
+const runUsage = `usage: markbot run --config FILE [--dry-run] [-v]
+
+Runs one cycle: reads Hydra, decides what is persistently broken, locates
+the packages, and opens batched pull requests marking them broken.
+--dry-run performs only reads and prints each planned pull request (title,
+body, unified diffs). Exit codes: 0 done, 1 error, 2 mass breakage (nothing
+proposed), 64 usage error.
+`
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("markbot run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "the configuration `file` (see config/markbot.example.yaml)")
+	dryRun := fs.Bool("dry-run", false, "only read; print the pull requests that would be opened")
+	verbose := fs.Bool("v", false, "log each request and step")
+	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	if _, err := parseInterspersed(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *configPath == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, "markbot run: --config FILE is required\n\n"+runUsage)
+		return exitUsage
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot run: %v\n", err)
+		return exitError
+	}
+	if err := cfg.RequireAuth(); err != nil && !*dryRun {
+		fmt.Fprintf(stderr, "markbot run: %v\n", err)
+		return exitError
+	}
+	log := cliLogger(stderr, *verbose)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	sum, err := runCycle(ctx, cfg, *dryRun, log, stderr)
+	if sum != nil {
+		writeRunSummary(stdout, cfg, sum, *dryRun)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot run: %v\n", err)
+		return exitError
+	}
+	if sum.Detection.MassBreakage != nil {
+		return exitMassBreakage
+	}
+	return exitOK
+}
+
+// cliLogger logs text to stderr (JSON is for the server).
+func cliLogger(stderr io.Writer, verbose bool) *logrus.Logger {
+	log := logrus.New()
+	log.SetOutput(stderr)
+	log.SetLevel(logrus.WarnLevel)
+	if verbose {
+		log.SetLevel(logrus.DebugLevel)
+	}
+	return log
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// runCycle wires the clients and runs one bot.Cycle.
+func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.Logger, stderr io.Writer) (*bot.Summary, error) {
+	hopts := cfg.HydraOptions()
+	hopts.Logger = log
+	if isTerminal(stderr) {
+		hopts.Progress = stderr
+	}
+	hc, err := hydra.New(hopts)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := hydra.OpenCache(filepath.Dir(cfg.State.Path), hc.BaseURL())
+	if err != nil {
+		return nil, err
+	}
+	var wrap func(http.RoundTripper) http.RoundTripper
+	if dryRun {
+		wrap = prs.ReadOnlyTransport // no code path can write
+	}
+	gh, err := ghauth.Client(cfg, wrap)
+	if err != nil {
+		return nil, err
+	}
+	var st prs.Store // nil in a dry run: nothing is recorded
+	if !dryRun {
+		s, err := state.Open(ctx, cfg.State.Path, state.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		st = s
+	}
+	owner, repo := cfg.GitHub.RepositoryParts()
+	fork := ""
+	if cfg.GitHub.Fork != "" {
+		fork, _ = cfg.GitHub.HeadRepository()
+	}
+	pub, err := prs.New(prs.FromGitHub(gh), st, prs.Options{
+		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch, Fork: fork,
+		BranchPrefix: cfg.GitHub.BranchPrefix, MaxPerPR: cfg.Policy.MaxMarkersPerPR,
+		MarkLabels: cfg.GitHub.Labels, MaxReviewers: cfg.Policy.MaxReviewers,
+		BotLogin: cfg.GitHub.BotLogin, SkipFor: cfg.Policy.SkipAfterClose,
+		DryRun: dryRun, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	project, jobset := cfg.Hydra.JobsetParts()
+	index := func(ctx context.Context) (bot.Index, error) {
+		return nixpkgs.Load(ctx, cfg.Packages.Source, cfg.PackagesLoadOptions())
+	}
+	return bot.Cycle(ctx, hc, index, pub, bot.Options{
+		Project: project, Jobset: jobset,
+		Evaluations: cfg.Hydra.Evaluations,
+		Policy:      cfg.FailuresPolicy(),
+		Cache:       cache,
+		MaxChanges:  cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
+		Log:         log,
+	})
+}
+
+func writeRunSummary(w io.Writer, cfg *config.Config, sum *bot.Summary, dryRun bool) {
+	res := sum.Detection
+	if mb := res.MassBreakage; mb != nil {
+		fmt.Fprintf(w, "%s\nNothing is proposed: this looks like a bad merge or broken infrastructure, not broken packages.\n", mb)
+		return
+	}
+	fmt.Fprintf(w, "%s: %d persistent failures in evaluation %d (%d evaluations read)\n",
+		cfg.Hydra.Jobset, len(res.Failures), res.Newest, res.Evaluations)
+	for _, s := range sum.Skipped {
+		fmt.Fprintf(w, "  not proposed: %s\n", s)
+	}
+	if sum.Deferred > 0 {
+		fmt.Fprintf(w, "  %d more left for a later cycle (policy.max_open_prs × policy.max_markers_per_pr)\n", sum.Deferred)
+	}
+	if sum.Publish == nil {
+		return
+	}
+	if dryRun {
+		for _, p := range sum.Publish.PRs {
+			if p.Status != prs.StatusDryRun {
+				continue
+			}
+			fmt.Fprintf(w, "\n=== pull request %s: %s\n\n%s\n", p.Branch, p.Title, strings.TrimRight(p.Body, "\n"))
+			for _, d := range p.Diffs {
+				fmt.Fprintf(w, "\n%s", d.Diff)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	sum.Publish.WriteSummary(w)
+}
+
