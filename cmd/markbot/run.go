@@ -185,4 +185,3 @@ func writeRunSummary(w io.Writer, cfg *config.Config, sum *bot.Summary, dryRun b
 	}
 	sum.Publish.WriteSummary(w)
 }
-
