@@ -195,7 +195,7 @@ func TestRunOpensPullRequests(t *testing.T) {
 			"pkgs/by-name/fi/figlet/package.nix":  "broken = true;",
 			"pkgs/by-name/sl/sl/package.nix":      "broken = true;",
 		}, []string{"alice-nix", "bob-builds"}},
-		"pv": {map[string]string{"pkgs/by-name/pv/pv/package.nix": "broken = stdenv.hostPlatform.isDarwin;"}, []string{"carol-dev"}},
+		"pv":       {map[string]string{"pkgs/by-name/pv/pv/package.nix": "broken = stdenv.hostPlatform.isDarwin;"}, []string{"carol-dev"}},
 		"requests": {map[string]string{"pkgs/development/python-modules/requests/default.nix": `broken = stdenv.hostPlatform.system == "x86_64-linux";`}, []string{"frank-py"}},
 	}
 	for _, pr := range prs {
