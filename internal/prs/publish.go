@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -211,6 +212,9 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 	if err := r.readBase(ctx); err != nil {
 		return r.res, fmt.Errorf("publishing: %w", err)
 	}
+	if err := r.listBranches(ctx); err != nil {
+		return r.res, fmt.Errorf("publishing: %w", err)
+	}
 	if err := r.listOpen(ctx); err != nil {
 		return r.res, fmt.Errorf("publishing: %w", err)
 	}
@@ -232,11 +236,6 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 	}
 	var errs []error
 	for i, b := range batches {
-		if i == 0 {
-			if err := r.listBranches(ctx); err != nil {
-				return r.res, fmt.Errorf("publishing: %w", err)
-			}
-		}
 		pr := r.publishBatch(ctx, b)
 		r.res.PRs = append(r.res.PRs, pr)
 		if pr.Err == nil {
@@ -329,35 +328,48 @@ func (r *run) readBase(ctx context.Context) error {
 	return nil
 }
 
-// listOpen pages through the open PRs against the base and keeps markbot's:
-// a head branch with the prefix in the head repository and a hidden block.
-// PullRequests.List rather than Search: it is consistent at once (a PR
-// created a second ago is listed; the search index lags), at the price of
-// one request per 100 open PRs.
+// listOpen finds the open markbot PRs: every PR of markbot's has its head
+// on a branch with the prefix in the head repository, so it asks GitHub for
+// the open PRs of each branch listBranches found (head=owner:branch, one
+// small request per branch) instead of paging through all of the
+// repository's open PRs (about 50 large pages on nixpkgs). The pulls list
+// is consistent at once, unlike Search, so a PR created a second ago by a
+// run that then crashed is found. Any base counts: a PR whose base a human
+// changed still covers its attributes. A PR whose branch was deleted is
+// not missed: GitHub closes it, and syncClosed reads it.
 func (r *run) listOpen(ctx context.Context) error {
-	opts := &github.PullRequestListOptions{State: "open", Base: r.o.Base, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		var page []*github.PullRequest
-		var resp *github.Response
-		err := r.call(ctx, "GET pulls", func(ctx context.Context) (_ *github.Response, err error) {
-			page, resp, err = r.gh.Pulls.List(ctx, r.o.Owner, r.o.Repo, opts)
-			return resp, err
-		})
-		if err != nil {
-			return err
-		}
-		for _, pr := range page {
-			if bp, ok := r.asBotPR(pr); ok {
-				r.open = append(r.open, bp)
-				for _, a := range bp.Attrs {
-					r.covered[a] = bp
+	seen := map[int]bool{}
+	for _, branch := range slices.Sorted(maps.Keys(r.branches)) {
+		opts := &github.PullRequestListOptions{State: "open", Head: r.headOwner + ":" + branch, ListOptions: github.ListOptions{PerPage: 100}}
+		for {
+			var page []*github.PullRequest
+			var resp *github.Response
+			err := r.call(ctx, "GET pulls head="+opts.Head, func(ctx context.Context) (_ *github.Response, err error) {
+				page, resp, err = r.gh.Pulls.List(ctx, r.o.Owner, r.o.Repo, opts)
+				return resp, err
+			})
+			if err != nil {
+				return err
+			}
+			for _, pr := range page {
+				if bp, ok := r.asBotPR(pr); ok && !seen[bp.Number] {
+					seen[bp.Number] = true
+					r.addOpen(bp)
 				}
 			}
+			if resp == nil || resp.NextPage == 0 {
+				break
+			}
+			opts.Page = resp.NextPage
 		}
-		if resp == nil || resp.NextPage == 0 {
-			return nil
-		}
-		opts.Page = resp.NextPage
+	}
+	return nil
+}
+
+func (r *run) addOpen(bp *botPR) {
+	r.open = append(r.open, bp)
+	for _, a := range bp.Attrs {
+		r.covered[a] = bp
 	}
 }
 
@@ -407,13 +419,12 @@ func (r *run) syncClosed(ctx context.Context) error {
 		}
 		switch {
 		case pr.GetState() == "open":
-			// Open but not listed: its base was changed. It still covers
-			// its attributes.
+			// Open but not found by its branch (listOpen looks at every
+			// base): its head is not a prefixed branch of the head
+			// repository as configured now (the fork or the prefix
+			// changed). asBotPR decides whether it still counts.
 			if bp, ok := r.asBotPR(pr); ok {
-				r.open = append(r.open, bp)
-				for _, a := range bp.Attrs {
-					r.covered[a] = bp
-				}
+				r.addOpen(bp)
 			}
 		case pr.GetMerged():
 			err = r.prMerged(ctx, sp)
@@ -723,7 +734,8 @@ changes:
 }
 
 // listBranches reads the branches with markbot's prefix in the head
-// repository (one request per 100 branches).
+// repository (one request per 100 branches). listOpen looks up their PRs,
+// and publishBatch knows from it whether a batch's branch exists.
 func (r *run) listBranches(ctx context.Context) error {
 	r.branches = map[string]string{}
 	opts := &github.ReferenceListOptions{Ref: "heads/" + r.o.BranchPrefix, ListOptions: github.ListOptions{PerPage: 100}}

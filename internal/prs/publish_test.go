@@ -601,8 +601,9 @@ func TestFork(t *testing.T) {
 	}
 }
 
-// runOverhead are the per-Publish reads: base ref and commit, open PRs,
-// branch list, and one user lookup per distinct maintainer.
+// runOverhead are the per-Publish reads: base ref and commit, the branch
+// list, one open-PR lookup per markbot branch, and one user lookup per
+// distinct maintainer.
 var runOverhead = []string{
 	"GET /repos/{owner}/{repo}/git/ref/{ref...}",
 	"GET /repos/{owner}/{repo}/git/commits/{sha}",
@@ -617,11 +618,12 @@ func TestAPICallsPerPR(t *testing.T) {
 		changes []Change
 		files   int // files of the batch
 		perPR   int // measured
+		users   int // distinct maintainers
 	}{
 		// contents×2, tree, commit, ref, PR, labels, reviewers
-		{"two files, reviewers", seedChanges()[:2], 2, 8},
+		{"two files, reviewers", seedChanges()[:2], 2, 8, 2},
 		// contents, tree, commit, ref, PR, labels; nobody to request
-		{"one file, unmaintained", seedChanges()[3:5], 1, 6},
+		{"one file, unmaintained", seedChanges()[3:5], 1, 6, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -638,8 +640,10 @@ func TestAPICallsPerPR(t *testing.T) {
 			if perPR > tt.files+6 || perPR != tt.perPR {
 				t.Errorf("%d calls for the PR, want %d (≤ files+6 = %d)", perPR, tt.perPR, tt.files+6)
 			}
-			if overhead > 4+2 {
-				t.Errorf("%d calls of per-run overhead", overhead)
+			// No markbot branch yet: base ref, base commit, matching-refs
+			// and the users; no PR lookup.
+			if overhead != 3+tt.users || counts["GET /repos/{owner}/{repo}/pulls"] != 0 {
+				t.Errorf("%d calls of per-run overhead, want %d", overhead, 3+tt.users)
 			}
 		})
 	}
