@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
 
@@ -428,15 +430,20 @@ func checkJSON(r *response) error {
 }
 
 // decodeErr names the URL in a decoding error and keeps it retryable when
-// the body was cut short.
+// the body was cut short. The builds and evaluation pages are decoded with
+// github.com/go-json-experiment/json, which reports a cut-short body as a
+// syntax error wrapping io.ErrUnexpectedEOF: that is checked first.
 func decodeErr(u string, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	var fe *FieldError
 	switch {
-	case errors.As(err, &se), errors.As(err, &te):
-		return fmt.Errorf("GET %s: invalid JSON: %w", u, err)
 	case isTransient(err):
 		return &transientError{fmt.Errorf("GET %s: reading the answer: %w", u, err)}
+	case errors.As(err, &se), errors.As(err, &te), errors.As(err, &syn), errors.As(err, &sem), errors.As(err, &fe):
+		return fmt.Errorf("GET %s: invalid JSON: %w", u, err)
 	default:
 		return fmt.Errorf("GET %s: %w", u, err)
 	}

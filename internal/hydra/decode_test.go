@@ -2,6 +2,7 @@ package hydra
 
 import (
 	"bytes"
+	jsonv1 "encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -32,27 +33,44 @@ func TestDecodeBuilds(t *testing.T) {
 		{"trailing data", `[] []`, "", "after the builds"},
 		{"wrong type", `[{"id":"one"}]`, "", "cannot unmarshal"},
 		{"bad flag", `[{"id":1,"finished":2}]`, "", "not a flag"},
+		{"number as a string", `[{"id":"1","finished":1,"buildstatus":0}]`, "", "cannot unmarshal"},
+		{"fraction", `[{"id":1.5}]`, "", "cannot unmarshal"},
+		{"null element", `[null,{"id":2,"finished":1,"buildstatus":3}]`, "0:-1 2:3", ""},
+		{"names fold like encoding/json", `[{"ID":7,"Finished":1,"BuildStatus":4,"\u017fystem":"x"}]`, "7:4", ""},
+		{"repeated name: last wins", `[{"id":1,"id":2,"finished":1,"buildstatus":1,"buildstatus":null}]`, "2:-1", ""},
+		{"null leaves a number", `[{"id":3,"id":null,"finished":1,"buildstatus":0}]`, "3:0", ""},
+		{"invalid UTF-8 is accepted", "[{\"id\":1,\"job\":\"a\xffb\",\"finished\":1,\"buildstatus\":0}]", "1:0", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "truncated between builds" {
+				// `,` then EOF: the element that should follow is missing.
+				tt.wantErr = "unexpected EOF"
+			}
+			check := func(what string, got []string, err error) {
+				t.Helper()
+				if s := strings.Join(got, " "); s != tt.want {
+					t.Errorf("%s: builds = %q, want %q", what, s, tt.want)
+				}
+				switch {
+				case tt.wantErr == "" && err != nil:
+					t.Errorf("%s: err = %v", what, err)
+				case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+					t.Errorf("%s: err = %v, want %q", what, err, tt.wantErr)
+				}
+			}
 			var got []string
 			err := DecodeBuilds(strings.NewReader(tt.in), func(b *Build) error {
 				got = append(got, itoa(b.ID)+":"+itoa(int64(b.Status())))
 				return nil
 			})
-			if tt.name == "truncated between builds" {
-				// `,` then EOF: More() says yes, Decode hits the end.
-				tt.wantErr = "unexpected EOF"
-			}
-			if s := strings.Join(got, " "); s != tt.want {
-				t.Errorf("builds = %q, want %q", s, tt.want)
-			}
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("err = %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("err = %v, want %q", err, tt.wantErr)
-			}
+			check("DecodeBuilds", got, err)
+			got = nil
+			err = DecodeRecords(strings.NewReader(tt.in), func(r *Record) error {
+				got = append(got, itoa(r.Build)+":"+itoa(int64(r.Status)))
+				return nil
+			})
+			check("DecodeRecords", got, err)
 		})
 	}
 }
@@ -178,9 +196,17 @@ func FuzzDecodeBuilds(f *testing.F) {
 	f.Add([]byte(`{"error":"x"}`))
 	f.Add([]byte(`[`))
 	f.Add([]byte(`<html>`))
+	f.Add([]byte(`[null,{"ID":1,"Finished":"1","\u0062uildstatus":2,"job":"a\u00e9\ud800","id":null,"JOB":null}]`))
+	f.Add([]byte("[{\"\u017fystem\":\"\xff\",\"drvpath\":\"/nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-x.drv\",\"starttime\":-5,\"stoptime\":1e3}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// No panic, and the lean decoder used for ingestion agrees with
-		// the full one on every document both accept.
+		// No panic; the lean decoder used for ingestion agrees with the
+		// full one on every document both accept, and both agree with
+		// encoding/json (v1), which decoded builds before.
+		var old []Record
+		errOld := decodeRecordsV1(bytes.NewReader(data), func(r *Record) error {
+			old = append(old, *r)
+			return nil
+		})
 		var full, lean []Record
 		errFull := DecodeBuilds(bytes.NewReader(data), func(b *Build) error {
 			full = append(full, RecordOf(b))
@@ -200,7 +226,58 @@ func FuzzDecodeBuilds(f *testing.F) {
 				}
 			}
 		}
+		if errOld == nil && errLean == nil {
+			if len(old) != len(lean) {
+				t.Fatalf("encoding/json: %d records vs %d", len(old), len(lean))
+			}
+			for i := range old {
+				if old[i] != lean[i] {
+					t.Fatalf("record %d: encoding/json %+v vs %+v", i, old[i], lean[i])
+				}
+			}
+		}
+		if (errOld == nil) != (errLean == nil) || (errFull == nil) != (errLean == nil) {
+			t.Fatalf("encoding/json: %v; DecodeBuilds: %v; DecodeRecords: %v", errOld, errFull, errLean)
+		}
 	})
+}
+
+// decodeRecordsV1 is DecodeRecords as it was with encoding/json (v1): the
+// reference FuzzDecodeBuilds holds the new decoders to.
+func decodeRecordsV1(r io.Reader, fn func(*Record) error) error {
+	dec := jsonv1.NewDecoder(r)
+	delim := func(want jsonv1.Delim) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(jsonv1.Delim); !ok || d != want {
+			return errors.New("unexpected JSON")
+		}
+		return nil
+	}
+	if err := delim('['); err != nil {
+		return err
+	}
+	for dec.More() {
+		var f recordFields
+		if err := dec.Decode(&f); err != nil {
+			return err
+		}
+		b := Build{ID: f.ID, Job: f.Job, System: f.System, Finished: f.Finished, BuildStatus: f.BuildStatus,
+			StartTime: f.StartTime, StopTime: f.StopTime, DrvPath: f.DrvPath}
+		rec := RecordOf(&b)
+		if err := fn(&rec); err != nil {
+			return err
+		}
+	}
+	if err := delim(']'); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the builds array")
+	}
+	return nil
 }
 
 func FuzzDecodeEvalsPage(f *testing.F) {
