@@ -75,6 +75,15 @@ func TestBody(t *testing.T) {
 			"treewide: mark 2 packages broken on Hydra"},
 		{"unmark-one", Batch{Kind: KindUnmark, Changes: []Change{unmark}}, BodyOptions{},
 			"hello: unmark broken"},
+		{"no-ping-config", Batch{Kind: KindMark, Changes: []Change{aiogram()}},
+			BodyOptions{Reviewers: Reviewers{NoPing: NoPingConfig, Mentioned: []string{"alice"}, MentionedTeams: []string{"python"}}},
+			"python312Packages.aiogram: mark broken"},
+		{"no-ping-darwin", Batch{Kind: KindMark, Changes: []Change{withSystems(fzf(), darwin), withSystems(aiogram(), aarchDarwin)}},
+			BodyOptions{Reviewers: Reviewers{NoPing: NoPingSecondaryPlatform, Mentioned: []string{"alice"}}},
+			"treewide: mark 2 packages broken on Hydra"},
+		{"no-ping-darwin-unmark", Batch{Kind: KindUnmark, Changes: []Change{withSystems(unmark, darwin)}},
+			BodyOptions{Reviewers: Reviewers{NoPing: NoPingSecondaryPlatform, Mentioned: []string{"alice"}}},
+			"hello: unmark broken"},
 		{"too-many-reviewers", Batch{Kind: KindMark, Changes: []Change{fzf()}},
 			BodyOptions{Reviewers: Reviewers{TooMany: true, Mentioned: []string{"a", "b`c"}, MentionedTeams: []string{"python"}}},
 			"fzf: mark broken"},
@@ -94,6 +103,9 @@ func TestBody(t *testing.T) {
 				if !strings.Contains(body, must) {
 					t.Errorf("body lacks %q", must)
 				}
+			}
+			if strings.Contains(body, "@alice") {
+				t.Error("body @-mentions a maintainer")
 			}
 			if strings.Contains(body, "\x1b") {
 				t.Error("body holds a terminal escape")

@@ -47,6 +47,19 @@ const (
 	DefaultMarkLabel       = "0.kind: build failure"
 )
 
+// Ping is whom a PR asks for reviews (internal/config's policy.ping).
+type Ping string
+
+// The ping policies.
+const (
+	// PingMaintainers requests reviews from the packages' maintainers and
+	// teams, up to MaxReviewers. It is the default ("").
+	PingMaintainers Ping = "maintainers"
+	// PingNone requests no reviews and @-mentions nobody: the body names
+	// the maintainers in backticks and says reviews were not requested.
+	PingNone Ping = "none"
+)
+
 // Options configure a Publisher.
 type Options struct {
 	// Owner and Repo name the upstream repository (NixOS/nixpkgs).
@@ -65,6 +78,13 @@ type Options struct {
 	// MaxReviewers caps review requests per PR (default 15); above it,
 	// nobody is requested and the body names the maintainers without pings.
 	MaxReviewers int
+	// Ping is the review-request policy ("": PingMaintainers).
+	Ping Ping
+	// PingSecondaryPlatforms, when false (the default), makes a batch whose
+	// changes all fail only on Darwin (x86_64-darwin, aarch64-darwin: see
+	// SecondaryPlatformsOnly) request no reviews; the body names the
+	// maintainers without pinging them and says why.
+	PingSecondaryPlatforms bool
 	// BotLogin is the login PRs are authored by, never requested as a
 	// reviewer (default "markbot[bot]"; the created PR's author is excluded too).
 	BotLogin string
@@ -102,6 +122,13 @@ func New(gh Client, st Store, o Options) (*Publisher, error) {
 	}
 	if st == nil && !o.DryRun {
 		return nil, errors.New("prs: a state store is required unless dry-running")
+	}
+	switch o.Ping {
+	case "":
+		o.Ping = PingMaintainers
+	case PingMaintainers, PingNone:
+	default:
+		return nil, fmt.Errorf("prs: unknown ping policy %q (want %q or %q)", o.Ping, PingMaintainers, PingNone)
 	}
 	if o.Base == "" {
 		o.Base = DefaultBase
@@ -612,6 +639,11 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 			return did, err
 		}
 		rv = &resolved
+	}
+	if r.o.Ping == PingNone && len(rv.Users)+len(rv.Teams) > 0 {
+		// Planned under another configuration: never request now.
+		log.Info("ping policy none: not requesting the reviews planned when the PR was opened")
+		rv = &Reviewers{}
 	}
 	requested, drop, err := r.requestReviewers(ctx, bp.Number, *rv)
 	if err != nil {

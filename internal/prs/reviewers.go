@@ -42,13 +42,53 @@ func (r *run) resolveReviewers(ctx context.Context, changes []Change) (Reviewers
 			}
 		}
 	}
+	return reviewersFor(users, teams, changes, r.o), nil
+}
+
+// reviewersFor decides, from the batch's resolved logins and team slugs,
+// whom to request: nobody when o.Ping is PingNone, or when every change
+// fails only on Darwin and o.PingSecondaryPlatforms is off, or when they
+// are more than o.MaxReviewers; the body then names them without pings.
+func reviewersFor(users, teams []string, changes []Change, o Options) Reviewers {
 	users = sortedUniqueFold(users)
-	slices.Sort(teams)
-	teams = slices.Compact(teams)
-	if len(users)+len(teams) > r.o.MaxReviewers {
-		return Reviewers{TooMany: true, Mentioned: users, MentionedTeams: teams}, nil
+	teams = slices.Compact(slices.Sorted(slices.Values(teams)))
+	if len(users)+len(teams) == 0 {
+		return Reviewers{}
 	}
-	return Reviewers{Users: users, Teams: teams}, nil
+	quiet := func(why NoPing) Reviewers { return Reviewers{NoPing: why, Mentioned: users, MentionedTeams: teams} }
+	switch {
+	case o.Ping == PingNone:
+		return quiet(NoPingConfig)
+	case !o.PingSecondaryPlatforms && SecondaryPlatformsOnly(changes):
+		return quiet(NoPingSecondaryPlatform)
+	case len(users)+len(teams) > o.MaxReviewers:
+		return Reviewers{TooMany: true, Mentioned: users, MentionedTeams: teams}
+	}
+	return Reviewers{Users: users, Teams: teams}
+}
+
+// SecondaryPlatforms are the systems whose failures alone do not ping
+// maintainers unless Options.PingSecondaryPlatforms is set.
+var SecondaryPlatforms = []string{"x86_64-darwin", "aarch64-darwin"}
+
+// SecondaryPlatformsOnly reports whether every change fails only on
+// secondary platforms: each has systems, all of them secondary. A change
+// without systems fails everywhere; no changes is false.
+func SecondaryPlatformsOnly(changes []Change) bool {
+	if len(changes) == 0 {
+		return false
+	}
+	for _, c := range changes {
+		if len(c.Systems) == 0 {
+			return false
+		}
+		for _, s := range c.Systems {
+			if !slices.Contains(SecondaryPlatforms, s) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // login resolves a GitHub id (cached for the run); "" for a deleted account.
