@@ -135,6 +135,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		BranchPrefix: cfg.GitHub.BranchPrefix, MaxPerPR: cfg.Policy.MaxMarkersPerPR,
 		MarkLabels: cfg.GitHub.Labels, MaxReviewers: cfg.Policy.MaxReviewers,
 		BotLogin: cfg.GitHub.BotLogin, SkipFor: cfg.Policy.SkipAfterClose,
+		Ping: prs.Ping(cfg.Policy.Ping), PingSecondaryPlatforms: cfg.Policy.PingSecondaryPlatforms,
 		DryRun: dryRun, Log: log,
 	})
 	if err != nil {

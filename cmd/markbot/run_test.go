@@ -195,7 +195,8 @@ func TestRunOpensPullRequests(t *testing.T) {
 			"pkgs/by-name/fi/figlet/package.nix":  "broken = true;",
 			"pkgs/by-name/sl/sl/package.nix":      "broken = true;",
 		}, []string{"alice-nix", "bob-builds"}},
-		"pv":       {map[string]string{"pkgs/by-name/pv/pv/package.nix": "broken = stdenv.hostPlatform.isDarwin;"}, []string{"carol-dev"}},
+		// Darwin only: a secondary platform, nobody pinged (policy.ping_secondary_platforms).
+		"pv":       {map[string]string{"pkgs/by-name/pv/pv/package.nix": "broken = stdenv.hostPlatform.isDarwin;"}, nil},
 		"requests": {map[string]string{"pkgs/development/python-modules/requests/default.nix": `broken = stdenv.hostPlatform.system == "x86_64-linux";`}, []string{"frank-py"}},
 	}
 	for _, pr := range prs {
@@ -235,6 +236,9 @@ func TestRunOpensPullRequests(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("no pull request for %v", want)
+	}
+	if b := findPR(prs, "`pv`").Body; !strings.Contains(b, "maintainers are not pinged") || strings.Contains(b, "@carol-dev") {
+		t.Errorf("pv fails only on Darwin: the body must say nobody is pinged, and not ping:\n%s", b)
 	}
 	// requests had no stdenv argument: the marker added it.
 	got, _ := e.gh.File(findPR(prs, "requests").HeadSHA, "pkgs/development/python-modules/requests/default.nix")
