@@ -1,6 +1,6 @@
 package hydra_test
 
-// Benchmarks of ingesting a nixpkgs-scale evaluation (docs/benchmarks-hydra.md).
+// Benchmarks of ingesting a nixpkgs-scale evaluation (docs/benchmarks.md).
 // They only run with -bench; the generated files live in a temporary
 // directory that is removed when the test binary exits.
 //
