@@ -36,6 +36,7 @@ func commands() []command {
 	cmds := []command{
 		{"nix", "check, mark and unmark Nix files with the lossless rewriter", runNix},
 		{"run", "run one cycle: scan Hydra, open pull requests marking packages broken", runRun},
+		{"savings", "estimate the Hydra build-hours per week saved by markbot's markers", runSavings},
 		{"scan", "list the packages that fail persistently on Hydra (table or JSON)", runScan},
 		{"version", "print the version", runVersion},
 	}
