@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/demo"
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 	"github.com/nixpkgs-markbot/markbot/internal/nixedit"
@@ -20,91 +20,14 @@ import (
 
 const examples = "../../examples"
 
-// runScenario is a Hydra history over the sample tree (examples/): four
-// evaluations five days apart, with
-//   - cmatrix, figlet, sl (one maintainer set): failing everywhere, on two
-//     derivations → one pull request for the three;
-//   - pv: failing on both darwins only → broken = stdenv.hostPlatform.isDarwin;
-//   - python312/313Packages.requests (one file, no stdenv argument):
-//     failing on x86_64-linux → one change, stdenv added;
-//   - python312Packages.httpx failing while python313Packages.httpx builds:
-//     the shared file must not be marked;
-//   - lzip flaky (a success in between), units failing only through a
-//     dependency (status 2), fd aborted (3): never marked;
-//   - everything else building.
+// runScenario is the demo's Hydra history over the sample tree (see
+// internal/demo: which packages fail how, and why each must or must not
+// be marked).
 func runScenario(t *testing.T) *hydratest.Static {
 	t.Helper()
-	var index struct {
-		Packages map[string]json.RawMessage `json:"packages"`
-	}
-	data, err := os.ReadFile(filepath.Join(examples, "packages.json"))
+	s, err := demo.History()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &index); err != nil {
-		t.Fatal(err)
-	}
-	var attrs []string
-	for a := range index.Packages {
-		attrs = append(attrs, a)
-	}
-	sort.Strings(attrs)
-	systems := []string{"x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"}
-	const t0 = int64(1793000000) // 2026-10-26
-	const day = 86400
-	id := int64(300000000)
-	s := hydratest.NewStatic("nixpkgs", "unstable")
-	// status of attr on system in evaluation e (0 = oldest), and the
-	// derivation version (a new version is a new derivation).
-	status := func(attr, sys string, e int) (int, int) {
-		darwin := strings.HasSuffix(sys, "darwin")
-		switch attr {
-		case "cmatrix", "figlet", "sl":
-			return 1, min(e, 1)
-		case "pv":
-			if darwin {
-				return 1, min(e, 1)
-			}
-		case "python312Packages.requests", "python313Packages.requests":
-			if sys == "x86_64-linux" {
-				return 6, min(e, 1)
-			}
-		case "python312Packages.httpx":
-			if sys == "x86_64-linux" {
-				return 1, min(e, 1)
-			}
-		case "lzip":
-			return []int{1, 0, 1, 1}[e], e
-		case "units":
-			return 2, e
-		case "fd":
-			return 3, 0
-		}
-		return 0, 0
-	}
-	builds := map[string]*hydratest.Build{} // reused across evaluations per derivation
-	for e := 0; e < 4; e++ {
-		ts := t0 + int64(e)*5*day
-		var members []*hydratest.Build
-		for _, attr := range attrs {
-			for _, sys := range systems {
-				st, v := status(attr, sys, e)
-				drv := fmt.Sprintf("%032d-%s-%d", len(builds)%7+v, strings.ReplaceAll(attr, ".", "-"), v)
-				key := attr + sys + fmt.Sprint(v, st)
-				b, ok := builds[key]
-				if !ok {
-					id++
-					drv = fmt.Sprintf("%032x", id)[:32] + "-" + strings.ReplaceAll(attr, ".", "-") + fmt.Sprintf("-%d", v)
-					b = hydratest.B(id, attr+"."+sys, sys, st, drv, ts, ts+600)
-					if st == 1 || st == 6 {
-						b.Log = fmt.Sprintf("building %s\nerror: %s failed on %s\n", attr, attr, sys)
-					}
-					builds[key] = b
-				}
-				members = append(members, b)
-			}
-		}
-		s.AddEval(int64(1820000+e), ts, members...)
 	}
 	return s
 }
