@@ -1,0 +1,475 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
+	"github.com/nixpkgs-markbot/markbot/internal/nixedit"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
+)
+
+const examples = "../../examples"
+
+var allSystems = []string{"x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"}
+
+const (
+	cmatrixFile  = "pkgs/by-name/cm/cmatrix/package.nix"
+	figletFile   = "pkgs/by-name/fi/figlet/package.nix"
+	slFile       = "pkgs/by-name/sl/sl/package.nix"
+	pvFile       = "pkgs/by-name/pv/pv/package.nix"
+	requestsFile = "pkgs/development/python-modules/requests/default.nix"
+)
+
+type revertEnv struct {
+	gh    *githubtest.Server
+	st    *state.Store
+	pub   *prs.Publisher
+	probe *hydratest.Static
+	hc    *hydra.Client
+	cache *hydra.Cache
+	idx   *nixpkgs.Index
+	orig  map[string][]byte
+	log   *logrus.Logger
+}
+
+func newRevertEnv(t *testing.T) *revertEnv {
+	t.Helper()
+	ctx := context.Background()
+	var users []githubtest.User
+	for i, login := range []string{"alice-nix", "bob-builds", "carol-dev", "frank-py"} {
+		users = append(users, githubtest.User{Login: login, ID: int64(10001 + i), Collaborator: true})
+	}
+	gh := githubtest.New(t, githubtest.Options{SeedDir: filepath.Join(examples, "nixpkgs"), Users: users})
+	t.Cleanup(gh.Close)
+	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "markbot.db"), state.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := logrus.New()
+	log.SetOutput(&bytes.Buffer{})
+	pub, err := prs.New(prs.FromGitHub(gh.Client()), st, prs.Options{Owner: gh.Owner(), Repo: gh.Repo(), BotLogin: "markbot[bot]", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := nixpkgs.Load(ctx, filepath.Join(examples, "packages.json"), nixpkgs.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &revertEnv{gh: gh, st: st, pub: pub, probe: hydratest.NewStatic("nixpkgs", "probe"), idx: idx, orig: map[string][]byte{}, log: log}
+	for _, f := range []string{cmatrixFile, figletFile, slFile, pvFile, requestsFile} {
+		b, err := gh.File("master", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.orig[f] = b
+	}
+	srv := httptest.NewServer(hydratest.New(e.probe))
+	t.Cleanup(srv.Close)
+	e.hc, err = hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 1000, Burst: 10, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cache, err = hydra.OpenCache(t.TempDir(), e.hc.BaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *revertEnv) change(attrs []string, file string, systems []string) prs.Change {
+	p, _ := e.idx.Lookup(attrs[0])
+	return prs.Change{Kind: prs.KindMark, File: file, Line: p.Line, Attrs: attrs, Systems: systems,
+		BuildID: 300000001, BuildURL: "https://hydra.nixos.org/build/300000001",
+		Since: time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), Maintainers: p.Maintainers}
+}
+
+// markAndMerge publishes marks for cmatrix, figlet, sl (one PR), pv and
+// requests (shared file, stdenv added: its position moves down a line),
+// and merges every PR.
+func (e *revertEnv) markAndMerge(t *testing.T) {
+	t.Helper()
+	res, err := e.pub.Publish(context.Background(), []prs.Change{
+		e.change([]string{"cmatrix"}, cmatrixFile, allSystems),
+		e.change([]string{"figlet"}, figletFile, allSystems),
+		e.change([]string{"sl"}, slFile, allSystems),
+		e.change([]string{"pv"}, pvFile, []string{"x86_64-darwin", "aarch64-darwin"}),
+		e.change([]string{"python312Packages.requests", "python313Packages.requests"}, requestsFile, []string{"x86_64-linux"}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.PRs) != 3 {
+		t.Fatalf("%d mark PRs", len(res.PRs))
+	}
+	for _, pr := range e.gh.PullRequests() {
+		if _, err := e.gh.MergePullRequest(pr.Number, "alice-nix", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// probeEval adds a probe evaluation at ts: status per attribute and system
+// (attributes left out are not built).
+func (e *revertEnv) probeEval(id, ts int64, status map[string]map[string]int) {
+	var builds []*hydratest.Build
+	b := id * 100
+	for _, attr := range slices.Sorted(func(yield func(string) bool) {
+		for a := range status {
+			if !yield(a) {
+				return
+			}
+		}
+	}) {
+		for _, sys := range allSystems {
+			s, ok := status[attr][sys]
+			if !ok {
+				continue
+			}
+			b++
+			drv := fmt.Sprintf("%032x-%s", b, strings.ReplaceAll(attr, ".", "-"))
+			builds = append(builds, hydratest.B(b, attr+"."+sys, sys, s, drv, ts, ts+300))
+		}
+	}
+	e.probe.AddEval(id, ts, builds...)
+}
+
+func on(status int, systems ...string) map[string]int {
+	m := map[string]int{}
+	for _, s := range systems {
+		m[s] = status
+	}
+	return m
+}
+
+func (e *revertEnv) revert(t *testing.T, o RevertOptions) *RevertSummary {
+	t.Helper()
+	o.Owner, o.Repo = e.gh.Owner(), e.gh.Repo()
+	o.ProbeProject, o.ProbeJobset = "nixpkgs", "probe"
+	o.Cache, o.Log = e.cache, e.log
+	o.Index = func(context.Context) (Index, error) { return e.idx, nil }
+	sum, err := Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	if err != nil {
+		t.Fatalf("revert: %v", err)
+	}
+	return sum
+}
+
+func (e *revertEnv) marker(t *testing.T, attr string) state.Marker {
+	t.Helper()
+	ms, err := e.st.Markers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []state.Marker
+	for _, m := range ms {
+		if m.Attr == attr {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d markers for %s", len(found), attr)
+	}
+	return found[0]
+}
+
+func str(s string) *string { return &s }
+
+func TestRevertEndToEnd(t *testing.T) {
+	githubtest.RequireGit(t)
+	e := newRevertEnv(t)
+	e.markAndMerge(t)
+
+	// Humans on master: figlet's marker edited (the condition changed),
+	// sl's marker taken out by hand.
+	fig, _ := e.gh.File("master", figletFile)
+	edited := strings.Replace(string(fig), "broken = true;", "broken = stdenv.hostPlatform.isDarwin;", 1)
+	if edited == string(fig) {
+		t.Fatalf("figlet not marked on master:\n%s", fig)
+	}
+	if _, err := e.gh.Commit("master", "figlet: only broken on darwin", map[string]*string{figletFile: str(edited)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.gh.Commit("master", "sl: fix build", map[string]*string{slFile: str(string(e.orig[slFile]))}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The probe: cmatrix, figlet and sl build everywhere, requests on
+	// x86_64-linux (both attributes), pv still fails on darwin.
+	now := time.Now().Unix()
+	e.probeEval(900001, now+60, map[string]map[string]int{
+		"cmatrix":                    on(0, allSystems...),
+		"figlet":                     on(0, allSystems...),
+		"sl":                         on(0, allSystems...),
+		"pv":                         on(1, "x86_64-darwin", "aarch64-darwin"),
+		"python312Packages.requests": on(0, "x86_64-linux"),
+		"python313Packages.requests": on(0, "x86_64-linux"),
+	})
+
+	sum := e.revert(t, RevertOptions{Every: time.Hour})
+	var human []string
+	for _, n := range sum.HumanOwned {
+		human = append(human, n.Attr)
+	}
+	slices.Sort(human)
+	if !slices.Equal(human, []string{"figlet", "sl"}) {
+		t.Errorf("human-owned %v, want figlet sl", sum.HumanOwned)
+	}
+	if sum.Checked != 5 || sum.ProbeEval != 900001 {
+		t.Errorf("checked %d, probe eval %d", sum.Checked, sum.ProbeEval)
+	}
+	if len(sum.Moved) != 1 || sum.Moved[0].Attr != "python312Packages.requests" || sum.Moved[0].Reason != "line 61 → 62" {
+		t.Errorf("moved %v, want requests 61 → 62 (stdenv added to the formals)", sum.Moved)
+	}
+	if len(sum.Failing) != 1 || sum.Failing[0].Attr != "pv" || !strings.Contains(sum.Failing[0].Reason, "still failing") {
+		t.Errorf("failing %v, want pv", sum.Failing)
+	}
+	var green []string
+	for _, c := range sum.Changes {
+		green = append(green, c.Attr())
+		if c.Kind != prs.KindUnmark || c.BuildURL != e.hc.BuildURL(c.BuildID) || c.BuildID/100 != 900001 {
+			t.Errorf("%s: kind %s, evidence %s", c.Attr(), c.Kind, c.BuildURL)
+		}
+	}
+	if !slices.Equal(green, []string{"cmatrix", "python312Packages.requests"}) {
+		t.Errorf("unmark changes %v", green)
+	}
+
+	// The revert PRs restore the original files byte for byte.
+	var unmarks []githubtest.PullRequest
+	for _, pr := range e.gh.PullRequests() {
+		if strings.Contains(pr.Title, "unmark") {
+			unmarks = append(unmarks, pr)
+		}
+	}
+	if len(unmarks) != 2 {
+		t.Fatalf("%d unmark PRs, want 2 (cmatrix's and requests' maintainers)", len(unmarks))
+	}
+	restored := map[string]bool{}
+	for _, pr := range unmarks {
+		if pr.State != "open" || !strings.Contains(pr.Body, "/build/900001") {
+			t.Errorf("#%d %s: state %s, body lacks the green build:\n%s", pr.Number, pr.Title, pr.State, pr.Body)
+		}
+		for _, f := range []string{cmatrixFile, requestsFile, pvFile, figletFile, slFile} {
+			got, err := e.gh.File(pr.HeadSHA, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			master, _ := e.gh.File("master", f)
+			if bytes.Equal(got, master) {
+				continue // not touched by this PR
+			}
+			if !bytes.Equal(got, e.orig[f]) {
+				t.Errorf("#%d: %s is not the original:\n%s", pr.Number, f, got)
+			}
+			restored[f] = true
+		}
+	}
+	if !restored[cmatrixFile] || !restored[requestsFile] || len(restored) != 2 {
+		t.Errorf("restored %v, want cmatrix and requests only", restored)
+	}
+
+	// State: reverting with the PR, human-owned let go with an event,
+	// pv still merged.
+	ctx := context.Background()
+	for attr, want := range map[string]state.MarkerState{"cmatrix": state.Reverting, "python312Packages.requests": state.Reverting,
+		"figlet": state.HumanOwned, "sl": state.HumanOwned, "pv": state.Merged} {
+		m := e.marker(t, attr)
+		if m.State != want {
+			t.Errorf("%s: %s, want %s", attr, m.State, want)
+		}
+		if want == state.Reverting && m.RevertPR == 0 {
+			t.Errorf("%s: no revert PR recorded", attr)
+		}
+		if want == state.HumanOwned {
+			ev, err := e.st.Events(ctx, state.EventFilter{Attr: attr, Kind: "marker.human-owned"})
+			if err != nil || len(ev) != 1 || !strings.Contains(ev[0].Message, "human") {
+				t.Errorf("%s: events %v %v", attr, ev, err)
+			}
+		}
+	}
+	if m := e.marker(t, "python312Packages.requests"); m.Line != 62 {
+		t.Errorf("requests marker at line %d, want 62", m.Line)
+	}
+
+	// Within Every: not due; nothing asked or written.
+	e.gh.ResetStats()
+	if sum := e.revert(t, RevertOptions{Every: time.Hour}); !sum.NotDue {
+		t.Errorf("second revert within the hour ran: %+v", sum)
+	}
+	// Due again: the markers are reverting (their PRs open): not probed
+	// again, nothing written.
+	sum = e.revert(t, RevertOptions{})
+	if len(sum.Changes) != 0 || sum.Publish != nil || len(e.gh.PullRequests()) != 5 {
+		t.Errorf("second probe: changes %v, %d PRs", sum.Changes, len(e.gh.PullRequests()))
+	}
+	if m := e.gh.Mutations(); len(m) != 0 {
+		t.Errorf("second probe wrote to GitHub: %v", m)
+	}
+
+	// The revert PRs merged: the markers are reverted.
+	for _, pr := range unmarks {
+		if _, err := e.gh.MergePullRequest(pr.Number, "alice-nix", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.revert(t, RevertOptions{})
+	for _, attr := range []string{"cmatrix", "python312Packages.requests"} {
+		if m := e.marker(t, attr); m.State != state.Reverted {
+			t.Errorf("%s: %s after the unmark PR merged", attr, m.State)
+		}
+	}
+	for _, f := range []string{cmatrixFile, requestsFile} {
+		if got, _ := e.gh.File("master", f); !bytes.Equal(got, e.orig[f]) {
+			t.Errorf("%s on master is not the original after the revert", f)
+		}
+	}
+}
+
+func TestRevertProbeOlderThanMarkerAndNoProbe(t *testing.T) {
+	githubtest.RequireGit(t)
+	e := newRevertEnv(t)
+	e.markAndMerge(t)
+	// Without a probe jobset only the fate is read.
+	o := RevertOptions{Owner: e.gh.Owner(), Repo: e.gh.Repo(), Cache: e.cache, Log: e.log}
+	sum, err := Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Checked != 5 || sum.ProbeEval != 0 || len(sum.Changes) != 0 || len(sum.HumanOwned) != 0 {
+		t.Errorf("no probe: %+v", sum)
+	}
+	// A green probe from before the markers says nothing.
+	e.probeEval(900001, time.Now().Add(-24*time.Hour).Unix(), map[string]map[string]int{"cmatrix": on(0, allSystems...)})
+	sum = e.revert(t, RevertOptions{})
+	if len(sum.Changes) != 0 || len(sum.Failing) != 5 {
+		t.Errorf("old probe: changes %v, failing %v", sum.Changes, sum.Failing)
+	}
+	for _, n := range sum.Failing {
+		if n.Attr == "cmatrix" && !strings.Contains(n.Reason, "older than the marker") {
+			t.Errorf("cmatrix: %s", n.Reason)
+		}
+	}
+	if len(e.gh.PullRequests()) != 3 {
+		t.Errorf("PRs opened from an old probe")
+	}
+}
+
+func TestProbeChanges(t *testing.T) {
+	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(attr string, systems ...string) state.Marker {
+		return state.Marker{Attr: attr, Attrs: []string{attr}, File: "f.nix", Line: 3, Systems: systems, Created: created}
+	}
+	shared := state.Marker{Attr: "p312.r", Attrs: []string{"p312.r", "p313.r"}, File: "r.nix", Line: 9, Systems: []string{"x86_64-linux"}, Created: created}
+	r := func(attr, sys string, status hydra.Status, build int64) hydra.Record {
+		return hydra.Record{Job: attr + "." + sys, System: sys, Status: status, Build: build}
+	}
+	const lx, al, dw = "x86_64-linux", "aarch64-linux", "aarch64-darwin"
+	for _, tc := range []struct {
+		name                    string
+		marker                  state.Marker
+		records                 []hydra.Record
+		systems                 []string
+		ts                      time.Time
+		green, partial, failing bool
+		evidence                int64
+	}{
+		{"green on every marked system", mk("a", lx, al), []hydra.Record{r("a", lx, 0, 1), r("a", al, 0, 2), r("a", dw, 1, 3)}, nil, created.Add(time.Hour), true, false, false, 1},
+		{"green on some systems: partial", mk("a", lx, al), []hydra.Record{r("a", lx, 0, 1), r("a", al, 1, 2)}, nil, created.Add(time.Hour), false, true, false, 0},
+		{"not built on one system: partial", mk("a", lx, al), []hydra.Record{r("a", lx, 0, 1)}, nil, created.Add(time.Hour), false, true, false, 0},
+		{"failing", mk("a", lx), []hydra.Record{r("a", lx, 1, 1)}, nil, created.Add(time.Hour), false, false, true, 0},
+		{"dependency failed is not green", mk("a", lx), []hydra.Record{r("a", lx, 2, 1)}, nil, created.Add(time.Hour), false, false, true, 0},
+		{"not built", mk("a", lx), []hydra.Record{r("b", lx, 0, 1)}, nil, created.Add(time.Hour), false, false, true, 0},
+		{"probe older than the marker", mk("a", lx), []hydra.Record{r("a", lx, 0, 1)}, nil, created.Add(-time.Hour), false, false, true, 0},
+		{"shared: every attribute green", shared, []hydra.Record{r("p312.r", lx, 0, 5), r("p313.r", lx, 0, 6)}, nil, created.Add(time.Hour), true, false, false, 5},
+		{"shared: one attribute red", shared, []hydra.Record{r("p312.r", lx, 0, 5), r("p313.r", lx, 1, 6)}, nil, created.Add(time.Hour), false, false, true, 0},
+		{"all systems: the ones asked for", mk("a"), []hydra.Record{r("a", lx, 0, 1)}, []string{lx, al}, created.Add(time.Hour), false, true, false, 0},
+		{"all systems: the ones the probe built", mk("a"), []hydra.Record{r("a", lx, 0, 1), r("a", al, 0, 2)}, nil, created.Add(time.Hour), true, false, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			probe := &hydra.EvalRecords{Eval: 7, Timestamp: tc.ts.Unix(), Records: tc.records}
+			changes, partial, failing := ProbeChanges([]state.Marker{tc.marker}, probe, tc.systems, url)
+			if (len(changes) == 1) != tc.green || (len(partial) == 1) != tc.partial || (len(failing) == 1) != tc.failing {
+				t.Fatalf("changes %v partial %v failing %v", changes, partial, failing)
+			}
+			if tc.green {
+				c := changes[0]
+				if c.Kind != prs.KindUnmark || c.BuildID != tc.evidence || c.BuildURL != url(tc.evidence) || c.File != tc.marker.File ||
+					c.Line != tc.marker.Line || !slices.Equal(c.Attrs, tc.marker.Attrs) || !slices.Equal(c.Systems, tc.marker.Systems) {
+					t.Errorf("change %+v", c)
+				}
+			}
+		})
+	}
+}
+
+func TestFindMarker(t *testing.T) {
+	const file = "pkgs/by-name/x/x/package.nix"
+	orig := `{ lib, stdenv }:
+
+stdenv.mkDerivation {
+  pname = "x";
+  version = "1";
+  meta = {
+    description = "X";
+  };
+}
+`
+	build := "https://hydra.nixos.org/build/42"
+	marked, err := nixedit.Mark(file, []byte(orig), 7, nixedit.Marker{BuildURL: build, Since: "2026-11-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := string(marked)
+	const header = "# a comment\n# another\n# and\n# more\n"
+	joined := strings.Replace(orig, "{ lib, stdenv }:\n\n", "{ lib, stdenv }:\n", 1)
+	for _, tc := range []struct {
+		name string
+		src  string
+		line int
+		url  string
+		kind fateKind
+		// unmarked is what Unmark at the line found must give (tracked).
+		unmarked string
+	}{
+		{"as written", m, 7, build, fateTracked, orig},
+		{"lines added above", header + m, 7, build, fateTracked, header + orig},
+		{"line removed above", strings.Replace(m, "{ lib, stdenv }:\n\n", "{ lib, stdenv }:\n", 1), 7, build, fateTracked, joined},
+		{"edited by a human", strings.Replace(m, "broken = true;", "broken = false;", 1), 7, build, fateHuman, ""},
+		{"removed by a human", orig, 7, build, fateHuman, ""},
+		{"another build's marker", m, 7, "https://hydra.nixos.org/build/43", fateHuman, ""},
+		{"does not parse", m + "{", 7, build, fateUnknown, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := findMarker(state.Marker{Attr: "x", File: file, Line: tc.line, BuildURL: tc.url}, []byte(tc.src))
+			if f.kind != tc.kind {
+				t.Fatalf("fate %+v, want kind %d", f, tc.kind)
+			}
+			switch f.kind {
+			case fateTracked:
+				out, err := nixedit.Unmark(file, []byte(tc.src), f.line)
+				if err != nil || string(out) != tc.unmarked {
+					t.Errorf("Unmark at line %d: %v\n%s", f.line, err, out)
+				}
+			default:
+				if f.reason == "" {
+					t.Errorf("no reason")
+				}
+			}
+		})
+	}
+}
