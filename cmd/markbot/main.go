@@ -34,6 +34,7 @@ type command struct {
 // commands lists every subcommand explicitly (no init() registration).
 func commands() []command {
 	cmds := []command{
+		{"demo", "the whole life cycle offline, against fake Hydra and GitHub, narrated", runDemo},
 		{"nix", "check, mark and unmark Nix files with the lossless rewriter", runNix},
 		{"run", "run one cycle: scan Hydra, open pull requests marking packages broken", runRun},
 		{"savings", "estimate the Hydra build-hours per week saved by markbot's markers", runSavings},

@@ -116,14 +116,15 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	if err != nil {
 		return nil, err
 	}
+	var store *state.Store
 	var st prs.Store // nil in a dry run: nothing is recorded
 	if !dryRun {
-		s, err := state.Open(ctx, cfg.State.Path, state.Options{})
+		store, err = state.Open(ctx, cfg.State.Path, state.Options{})
 		if err != nil {
 			return nil, err
 		}
-		defer s.Close()
-		st = s
+		defer store.Close()
+		st = store
 	}
 	owner, repo := cfg.GitHub.RepositoryParts()
 	fork := ""
@@ -145,7 +146,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	index := func(ctx context.Context) (bot.Index, error) {
 		return nixpkgs.Load(ctx, cfg.Packages.Source, cfg.PackagesLoadOptions())
 	}
-	return bot.Cycle(ctx, hc, index, pub, bot.Options{
+	sum, cerr := bot.Cycle(ctx, hc, index, pub, bot.Options{
 		Project: project, Jobset: jobset,
 		Evaluations: cfg.Hydra.Evaluations,
 		Policy:      cfg.FailuresPolicy(),
@@ -153,13 +154,39 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		MaxChanges:  cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
 		Log:         log,
 	})
+	if sum == nil {
+		sum = &bot.Summary{}
+	}
+	if dryRun {
+		// The revert loop reads markbot's markers from the state database,
+		// which a dry run does not open.
+		return sum, cerr
+	}
+	// Revert runs whatever the marking side found (also after a mass
+	// breakage): markers of packages that build again come out.
+	pp, pj := cfg.Hydra.ProbeJobsetParts()
+	rsum, rerr := bot.Revert(ctx, hc, gh.Repositories, store, pub, bot.RevertOptions{
+		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch,
+		ProbeProject: pp, ProbeJobset: pj, Cache: cache,
+		Systems: cfg.Policy.Systems, Every: cfg.Policy.ProbeEvery,
+		Index: index, Log: log,
+	})
+	sum.Revert = rsum
+	if rerr != nil {
+		rerr = fmt.Errorf("revert: %w", rerr)
+	}
+	return sum, errors.Join(cerr, rerr)
 }
 
 func writeRunSummary(w io.Writer, cfg *config.Config, sum *bot.Summary, dryRun bool) {
+	defer writeRevertSummary(w, sum.Revert)
 	res := sum.Detection
 	if mb := res.MassBreakage; mb != nil {
 		fmt.Fprintf(w, "%s\nNothing is proposed: this looks like a bad merge or broken infrastructure, not broken packages.\n", mb)
 		return
+	}
+	if res.Newest == 0 {
+		return // Hydra was not read
 	}
 	fmt.Fprintf(w, "%s: %d persistent failures in evaluation %d (%d evaluations read)\n",
 		cfg.Hydra.Jobset, len(res.Failures), res.Newest, res.Evaluations)
@@ -185,4 +212,32 @@ func writeRunSummary(w io.Writer, cfg *config.Config, sum *bot.Summary, dryRun b
 		fmt.Fprintln(w)
 	}
 	sum.Publish.WriteSummary(w)
+}
+
+// writeRevertSummary prints what the revert loop did.
+func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
+	if r == nil {
+		return
+	}
+	if r.NotDue {
+		fmt.Fprintln(w, "revert: markers not probed (the last probe is newer than policy.probe_every)")
+		return
+	}
+	fmt.Fprintf(w, "revert: %d markers checked on the base branch", r.Checked)
+	if r.ProbeEval != 0 {
+		fmt.Fprintf(w, ", probe evaluation %d", r.ProbeEval)
+	}
+	fmt.Fprintf(w, ": %d build again, %d still failing, %d green on some systems only\n", len(r.Changes), len(r.Failing), len(r.Partial))
+	for _, n := range r.HumanOwned {
+		fmt.Fprintf(w, "  left to humans: %s\n", n)
+	}
+	for _, n := range r.Partial {
+		fmt.Fprintf(w, "  not reverted yet: %s\n", n)
+	}
+	for _, n := range r.Unreadable {
+		fmt.Fprintf(w, "  unreadable this time: %s\n", n)
+	}
+	if r.Publish != nil {
+		r.Publish.WriteSummary(w)
+	}
 }

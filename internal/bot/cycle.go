@@ -49,6 +49,9 @@ type Summary struct {
 	Deferred int
 	// Publish is nil after a mass breakage or when nothing was proposed.
 	Publish *prs.Result
+	// Revert is what the revert loop did, when the caller ran it (see
+	// Revert; markbot run runs it after the cycle).
+	Revert *RevertSummary
 }
 
 // Cycle runs one reconcile cycle: observe Hydra, decide, locate, and

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/demo"
+	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/udiff"
+)
+
+const demoUsage = `usage: markbot demo [-v]
+
+Runs markbot's whole life cycle offline, against a fake Hydra and a fake
+GitHub (a temporary git repository holding a sample nixpkgs tree), and
+narrates it: detection, the batched marking pull requests (body and diff),
+their merge, packages building again, and the revert pull request.
+No configuration and no network needed.
+`
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("markbot demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	verbose := fs.Bool("v", false, "log each request and step")
+	fs.Usage = func() { fmt.Fprint(stderr, demoUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprint(stderr, demoUsage)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := playDemo(ctx, stdout, stderr, *verbose); err != nil {
+		fmt.Fprintf(stderr, "markbot demo: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// playDemo runs the demo's story; every step is markbot's real code, only
+// Hydra and GitHub are fakes.
+func playDemo(ctx context.Context, out, stderr io.Writer, verbose bool) error {
+	start := time.Now()
+	w, err := demo.NewWorld()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		return err
+	}
+	// Lifted for the fakes: the configuration caps the rate at what
+	// hydra.nixos.org allows, and probes at most hourly.
+	cfg.Hydra.RequestsPerSecond = 1000
+	cfg.Policy.ProbeEvery = 0
+	log := cliLogger(stderr, verbose)
+	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	step := func(n int, title string) { say("\n━━ %d. %s\n", n, title) }
+	original := map[string]string{}
+	seed, err := demo.SeedFiles()
+	if err != nil {
+		return err
+	}
+	for p, c := range seed {
+		original[p] = c
+	}
+
+	say("markbot demo: a fake Hydra at %s and a fake GitHub at %s", w.HydraURL, w.GitHub.URL())
+	say("holding a sample nixpkgs tree of %d package files (examples/nixpkgs). Configuration: %s", countNix(seed), w.Config)
+
+	step(1, "Hydra: what fails, and what fails persistently")
+	say("nixpkgs/unstable has %d evaluations, five days apart. In them cmatrix, figlet and sl fail everywhere,", demo.Evaluations)
+	say("pv fails on Darwin only, python3{12,13}Packages.requests on x86_64-linux, python312Packages.httpx")
+	say("fails while python313Packages.httpx (same file) builds, lzip is flaky, units only fails through a")
+	say("dependency and fd's builds were aborted. markbot reads them and opens pull requests:\n")
+	sum, err := runCycle(ctx, cfg, false, log, stderr)
+	if err != nil {
+		return err
+	}
+	writeRunSummary(out, cfg, sum, false)
+	opened := openedPRs(sum.Publish)
+	if len(opened) == 0 {
+		return fmt.Errorf("no pull request was opened")
+	}
+
+	step(2, "The marking pull requests, as maintainers see them")
+	first := true
+	for _, pr := range w.GitHub.PullRequests() {
+		if !first {
+			say("")
+		}
+		first = false
+		showPR(out, w.GitHub, pr, original, true)
+	}
+
+	step(3, "Maintainers review and merge them")
+	for _, pr := range w.GitHub.PullRequests() {
+		if pr.State != "open" {
+			continue
+		}
+		by := "a nixpkgs committer"
+		if len(pr.Reviewers) > 0 {
+			by = pr.Reviewers[0]
+		}
+		if _, err := w.GitHub.MergePullRequest(pr.Number, strings.Fields(by)[0], "merge"); err != nil {
+			return fmt.Errorf("merging #%d: %w", pr.Number, err)
+		}
+		say("#%d merged by %s: %s", pr.Number, by, pr.Title)
+	}
+
+	step(4, "Weeks later: cmatrix and requests build again")
+	say("Their upstreams fixed the bugs. Hydra no longer builds marked packages on nixpkgs/unstable, but the")
+	say("%s jobset (evaluated with allowBroken) does, and now shows them green.\n", demo.ProbeJobset)
+	w.AddProbeEval(time.Now(), map[string]bool{"cmatrix": true, "python312Packages.requests": true, "python313Packages.requests": true})
+	sum, err = runCycle(ctx, cfg, false, log, stderr)
+	if err != nil {
+		return err
+	}
+	writeRevertSummary(out, sum.Revert)
+	var reverts []githubtest.PullRequest
+	for _, pr := range w.GitHub.PullRequests() {
+		if pr.State == "open" && strings.Contains(pr.Body, `"kind":"unmark"`) {
+			reverts = append(reverts, pr)
+		}
+	}
+	if len(reverts) == 0 {
+		return fmt.Errorf("no revert pull request was opened")
+	}
+	say("")
+	for _, pr := range reverts {
+		showPR(out, w.GitHub, pr, original, false)
+	}
+
+	step(5, "What Hydra no longer spends")
+	if rep, err := savingsReport(ctx, cfg, log, stderr); err != nil {
+		say("savings: %v", err)
+	} else if err := writeSavingsTable(out, cfg, rep); err != nil {
+		return err
+	}
+
+	step(6, "The reverts are merged: the files are as their maintainers wrote them")
+	for _, pr := range reverts {
+		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
+			return fmt.Errorf("merging #%d: %w", pr.Number, err)
+		}
+		say("#%d merged: %s", pr.Number, pr.Title)
+	}
+	for _, file := range []string{"pkgs/by-name/cm/cmatrix/package.nix", "pkgs/development/python-modules/requests/default.nix"} {
+		got, err := w.GitHub.File("master", file)
+		if err != nil {
+			return err
+		}
+		if string(got) != original[file] {
+			return fmt.Errorf("%s differs from the original after the revert", file)
+		}
+		say("%s: byte for byte the original", file)
+	}
+
+	say("\n━━ Done in %.1f s: %d marking pull requests opened and merged, %d reverted by markbot itself.",
+		time.Since(start).Seconds(), len(opened), len(reverts))
+	say("Run `markbot run --config FILE` against hydra.nixos.org and GitHub for real (see README.md).")
+	return nil
+}
+
+func countNix(files map[string]string) int {
+	n := 0
+	for p := range files {
+		if strings.HasSuffix(p, ".nix") {
+			n++
+		}
+	}
+	return n
+}
+
+func openedPRs(r *prs.Result) []prs.PRResult {
+	var out []prs.PRResult
+	if r == nil {
+		return nil
+	}
+	for _, p := range r.PRs {
+		if p.Status == prs.StatusOpened {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// showPR prints a pull request: title, reviewers, labels, and (when body
+// is set) its body; then the diff of its branch against the base.
+func showPR(out io.Writer, gh *githubtest.Server, pr githubtest.PullRequest, base map[string]string, body bool) {
+	fmt.Fprintf(out, "#%d %s\n", pr.Number, pr.Title)
+	fmt.Fprintf(out, "   branch %s, labels %v, review requested from %v\n", pr.HeadRef, pr.Labels, pr.Reviewers)
+	if body {
+		fmt.Fprintf(out, "\n%s\n", indent(strings.TrimSpace(pr.Body), "   │ "))
+	}
+	var files []string
+	for p := range base {
+		files = append(files, p)
+	}
+	sort.Strings(files)
+	for _, p := range files {
+		head, err := gh.File(pr.HeadSHA, p)
+		if err != nil {
+			continue
+		}
+		// The base of an unmark PR is master with the markers in it.
+		old := base[p]
+		if b, err := gh.File(pr.BaseRef, p); err == nil && pr.Merged == false {
+			old = string(b)
+		}
+		if d := udiff.Unified("a/"+p, "b/"+p, old, string(head)); d != "" {
+			fmt.Fprintf(out, "\n%s", indent(d, "   "))
+		}
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

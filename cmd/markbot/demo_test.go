@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo runs the README's first command's story and checks what it
+// narrates: the whole life cycle, in well under its 30 s budget.
+func TestDemo(t *testing.T) {
+	var out, errb bytes.Buffer
+	start := time.Now()
+	if code := runDemo(nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{
+		"7 persistent failures in evaluation 1820003",
+		"not proposed: python312Packages.httpx: shares its file",
+		"3 PRs opened",
+		"treewide: mark 3 packages broken on Hydra",
+		"+    broken = stdenv.hostPlatform.isDarwin;",
+		"+  stdenv,",
+		"<!-- markbot {",
+		"#1 merged by alice-nix",
+		"2 build again, 3 still failing",
+		"cmatrix: unmark broken",
+		"-    broken = true;",
+		"pkgs/by-name/cm/cmatrix/package.nix: byte for byte the original",
+		"build-hours per week",
+		"3 marking pull requests opened and merged, 2 reverted by markbot itself",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the demo does not say %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out.String())
+	}
+	t.Logf("demo took %s", time.Since(start))
+}
