@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,27 +33,13 @@ proposed), 64 usage error.
 `
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("markbot run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "the configuration `file` (see config/markbot.example.yaml)")
+	fs := newConfigFlags("markbot run", runUsage, stderr)
 	dryRun := fs.Bool("dry-run", false, "only read; print the pull requests that would be opened")
-	verbose := fs.Bool("v", false, "log each request and step")
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	if _, err := parseInterspersed(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	cfg, code := fs.load(args)
+	if cfg == nil {
+		return code
 	}
-	if *configPath == "" || fs.NArg() > 0 {
-		fmt.Fprint(stderr, "markbot run: --config FILE is required\n\n"+runUsage)
-		return exitUsage
-	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "markbot run: %v\n", err)
-		return exitError
-	}
+	verbose := fs.verbose
 	if err := cfg.RequireAuth(); err != nil && !*dryRun {
 		fmt.Fprintf(stderr, "markbot run: %v\n", err)
 		return exitError

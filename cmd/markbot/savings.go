@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -39,27 +37,13 @@ Exit codes: 0 done, 1 error, 64 usage error.
 `
 
 func runSavings(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("markbot savings", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "the configuration `file` (see config/markbot.example.yaml)")
+	fs := newConfigFlags("markbot savings", savingsUsage, stderr)
 	asJSON := fs.Bool("json", false, `write JSON ("schema": 1) instead of a table`)
-	verbose := fs.Bool("v", false, "log each request and step")
-	fs.Usage = func() { fmt.Fprint(stderr, savingsUsage); fs.PrintDefaults() }
-	if _, err := parseInterspersed(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	cfg, code := fs.load(args)
+	if cfg == nil {
+		return code
 	}
-	if *configPath == "" || fs.NArg() > 0 {
-		fmt.Fprint(stderr, "markbot savings: --config FILE is required\n\n"+savingsUsage)
-		return exitUsage
-	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "markbot savings: %v\n", err)
-		return exitError
-	}
+	verbose := fs.verbose
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := savingsReport(ctx, cfg, cliLogger(stderr, *verbose), stderr)
