@@ -22,6 +22,8 @@ buildGoModule {
       (lib.fileset.fileFilter (file: file.hasExt "go") ../cmd)
       (lib.fileset.fileFilter (file: file.hasExt "go") ../internal)
       ../config/markbot.example.yaml
+      # The sample tree and its packages.json, embedded for `markbot demo`.
+      ../examples
     ];
   };
 
