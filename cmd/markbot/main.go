@@ -39,6 +39,7 @@ func commands() []command {
 		{"run", "run one cycle: scan Hydra, open pull requests marking packages broken", runRun},
 		{"savings", "estimate the Hydra build-hours per week saved by markbot's markers", runSavings},
 		{"scan", "list the packages that fail persistently on Hydra (table or JSON)", runScan},
+		{"serve", "run the GitHub App server: webhooks, scheduled cycles, metrics, status page", runServe},
 		{"version", "print the version", runVersion},
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/nixpkgs-markbot/markbot/internal/app"
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
+	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
+)
+
+const serveUsage = `usage: markbot serve --config FILE [-v]
+
+Runs the GitHub App server on server.listen: a reconcile cycle at start and
+every server.cycle_interval, GitHub's webhooks on POST /webhook (a closed
+markbot pull request starts a cycle; comment commands @markbot help,
+recheck and drop <attr>), GET /healthz, GET /metrics (Prometheus) and a
+status page on GET /. Needs the App's credentials and the webhook secret
+(github.app_id, github.installation_id, github.private_key_file,
+github.webhook_secret_file); authenticates as the App even when
+MARKBOT_GITHUB_TOKEN is set. Logs JSON to stderr. Stops gracefully on
+SIGINT or SIGTERM. Exit codes: 0 stopped, 1 error, 64 usage error.
+`
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := newConfigFlags("markbot serve", serveUsage, stderr)
+	cfg, code := fs.load(args)
+	if cfg == nil {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "markbot serve: %v\n", err)
+		return exitError
+	}
+	if err := cfg.RequireApp(); err != nil {
+		return fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, cfg, serverLogger(stderr, *fs.verbose), stdout, stderr)
+}
+
+// serve runs the server with a loaded configuration until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, log *logrus.Logger, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "markbot serve: %v\n", err)
+		return exitError
+	}
+	if err := cfg.RequireApp(); err != nil {
+		return fail(err)
+	}
+	secret, err := cfg.ReadWebhookSecret()
+	if err != nil {
+		return fail(err)
+	}
+	cfg.GitHub.Token = "" // the server acts as the App
+
+	st, err := state.Open(ctx, cfg.State.Path, state.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	defer st.Close()
+	gh, err := ghauth.Client(cfg, nil)
+	if err != nil {
+		return fail(err)
+	}
+	owner, repo := cfg.GitHub.RepositoryParts()
+	srv, err := app.New(app.Options{
+		Secret:        secret,
+		MaxBodyBytes:  int64(cfg.Server.MaxBodyBytes),
+		CycleInterval: cfg.Server.CycleInterval,
+		Cycle: func(ctx context.Context) (*bot.Summary, error) {
+			return runCycle(ctx, cfg, false, log, io.Discard)
+		},
+		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
+		Store:        st,
+		PullRequests: gh.PullRequests,
+		Comments:     gh.Issues,
+		Owner:        owner,
+		Repo:         repo,
+		RepoURL:      repoWebURL(cfg.GitHub.APIURL, cfg.GitHub.Repository),
+		BranchPrefix: cfg.GitHub.BranchPrefix,
+		BotLogin:     cfg.GitHub.BotLogin,
+		SkipFor:      cfg.Policy.SkipAfterClose,
+		Log:          log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(stdout, "markbot serve: listening on %s (webhook: POST %s/webhook)\n", listenURL(ln.Addr()), listenURL(ln.Addr()))
+	if err := srv.Serve(ctx, ln); err != nil {
+		return fail(err)
+	}
+	return exitOK
+}
+
+// serverLogger logs JSON (one object a line, for the journal and log
+// shippers) at info level, debug with -v.
+func serverLogger(w io.Writer, verbose bool) *logrus.Logger {
+	log := logrus.New()
+	log.SetOutput(w)
+	log.SetFormatter(&logrus.JSONFormatter{})
+	log.SetLevel(logrus.InfoLevel)
+	if verbose {
+		log.SetLevel(logrus.DebugLevel)
+	}
+	return log
+}
+
+// listenURL is the address to print: 127.0.0.1 for an unspecified host.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// repoWebURL is the repository's web address: github.com for the public
+// API, the Enterprise host (API URL without /api/v3/) otherwise.
+func repoWebURL(apiURL, repository string) string {
+	if apiURL == "" || apiURL == config.DefaultAPIURL {
+		return "https://github.com/" + repository
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(apiURL, "/"), "/api/v3")
+	return base + "/" + repository
+}
+
+// savingsText is the status page's "compute saved" line, from the same
+// estimate as markbot savings.
+func savingsText(ctx context.Context, cfg *config.Config, log *logrus.Logger) (string, error) {
+	rep, err := savingsReport(ctx, cfg, log, io.Discard)
+	if err != nil {
+		return "", err
+	}
+	if len(rep.Packages) == 0 {
+		return "nothing yet (no live markers)", nil
+	}
+	s := fmt.Sprintf("%s build-hours per week (merged markers)", hours(rep.Total))
+	if rep.IfMerged > 0 {
+		s += fmt.Sprintf("; %s more if the open pull requests are merged", hours(rep.IfMerged))
+	}
+	return s, nil
+}

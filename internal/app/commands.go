@@ -1,0 +1,180 @@
+package app
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
+)
+
+// Command is a comment command: "@markbot NAME ARGS...".
+type Command struct {
+	Name string // lower case; "" when the mention stands alone
+	Args []string
+}
+
+// ParseCommand finds the first line of a comment that starts with mention
+// (case-insensitively, followed by a space or the end of the line) and
+// returns the command on it. Lines in fenced code blocks and quotes (">")
+// are not commands, so quoting a command does not repeat it. A mention
+// elsewhere in a line is prose, not a command.
+func ParseCommand(body, mention string) (Command, bool) {
+	fenced := false
+	for _, line := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "```") || strings.HasPrefix(line, "~~~") {
+			fenced = !fenced
+			continue
+		}
+		if fenced || strings.HasPrefix(line, ">") || len(line) < len(mention) ||
+			!strings.EqualFold(line[:len(mention)], mention) {
+			continue
+		}
+		rest := line[len(mention):]
+		if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+			continue // "@markbotx", "@markbot's"
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			return Command{}, true
+		}
+		return Command{Name: strings.ToLower(f[0]), Args: f[1:]}, true
+	}
+	return Command{}, false
+}
+
+// CommentFacts is what deciding on a command needs to know about the
+// comment and the pull request it is on.
+type CommentFacts struct {
+	// Commenter is the comment's author; Association its
+	// author_association from the (signed) webhook payload: OWNER, MEMBER,
+	// COLLABORATOR, CONTRIBUTOR, NONE, ...
+	Commenter, Association string
+	// Reviewers are the PR's pending review requests: the packages'
+	// maintainers markbot asked (a batch's packages share their maintainers).
+	Reviewers []string
+	// Kind and Attrs come from the PR body's hidden block; HasHidden is
+	// false when the body has none (a human rewrote it).
+	Kind      prs.Kind
+	Attrs     []string
+	HasHidden bool
+	// SkipFor is how long a dropped package is not proposed again.
+	SkipFor time.Duration
+}
+
+// Action is what the server does about a command.
+type Action struct {
+	// Reply is posted on the pull request ("" posts nothing).
+	Reply string
+	// Recheck asks for a reconcile cycle.
+	Recheck bool
+	// Skip, if set, is recorded as a skip for SkipFor.
+	Skip string
+	// Outcome labels markbot_commands_total: ok, unauthorised, malformed,
+	// unknown.
+	Outcome string
+}
+
+// Command outcomes.
+const (
+	cmdOK           = "ok"
+	cmdUnauthorised = "unauthorised"
+	cmdMalformed    = "malformed"
+	cmdUnknown      = "unknown"
+)
+
+// Authorised reports whether the commenter may drop a package from the PR:
+// someone with a say over the repository (owner, organisation member or
+// collaborator: nixpkgs' committers), or a maintainer markbot requested a
+// review from on this PR.
+func (f CommentFacts) Authorised() bool {
+	switch strings.ToUpper(f.Association) {
+	case "OWNER", "MEMBER", "COLLABORATOR":
+		return true
+	}
+	return slices.ContainsFunc(f.Reviewers, func(r string) bool { return strings.EqualFold(r, f.Commenter) })
+}
+
+// HelpText lists the commands.
+func HelpText(mention string, skipFor time.Duration) string {
+	return fmt.Sprintf("Commands (one per comment, at the start of a line):\n\n"+
+		"- `%[1]s help`: this list.\n"+
+		"- `%[1]s recheck`: run a reconcile cycle now (read Hydra, update markbot's pull requests).\n"+
+		"- `%[1]s drop <attr>`: do not propose `<attr>` again for %[2]s (the packages' maintainers and committers only).\n",
+		mention, days(skipFor))
+}
+
+// Decide is the whole logic of comment commands, without I/O.
+func Decide(cmd Command, f CommentFacts, mention string) Action {
+	at := "@" + f.Commenter
+	switch cmd.Name {
+	case "help":
+		return Action{Reply: HelpText(mention, f.SkipFor), Outcome: cmdOK}
+	case "recheck":
+		if len(cmd.Args) > 0 {
+			return Action{Reply: fmt.Sprintf("%s `%s recheck` takes no arguments.", at, mention), Outcome: cmdMalformed}
+		}
+		return Action{Reply: at + " rechecking: a reconcile cycle will run shortly (after the current one, if one is running).",
+			Recheck: true, Outcome: cmdOK}
+	case "drop":
+		return decideDrop(cmd, f, mention)
+	case "":
+		return Action{Reply: at + " what should I do?\n\n" + HelpText(mention, f.SkipFor), Outcome: cmdMalformed}
+	}
+	return Action{Reply: fmt.Sprintf("%s sorry, I do not know the command `%s`.\n\n%s", at, cmd.Name, HelpText(mention, f.SkipFor)),
+		Outcome: cmdUnknown}
+}
+
+func decideDrop(cmd Command, f CommentFacts, mention string) Action {
+	at := "@" + f.Commenter
+	if len(cmd.Args) != 1 {
+		return Action{Reply: fmt.Sprintf("%s usage: `%s drop <attr>`, with one attribute, for example `%s drop %s`.",
+			at, mention, mention, firstOr(f.Attrs, "hello")), Outcome: cmdMalformed}
+	}
+	attr := strings.Trim(cmd.Args[0], "`")
+	if !f.Authorised() {
+		return Action{Reply: at + " sorry, only the packages' maintainers (the reviewers markbot asked) and committers can drop a package from this pull request.",
+			Outcome: cmdUnauthorised}
+	}
+	if !f.HasHidden {
+		return Action{Reply: at + " I cannot tell which packages this pull request holds (its description lost markbot's hidden block), so I did nothing.",
+			Outcome: cmdMalformed}
+	}
+	if !slices.Contains(f.Attrs, attr) {
+		return Action{Reply: fmt.Sprintf("%s `%s` is not in this pull request; it holds %s.", at, attr, codeList(f.Attrs)),
+			Outcome: cmdMalformed}
+	}
+	if f.Kind == prs.KindUnmark {
+		return Action{Reply: fmt.Sprintf("%s markbot cannot take a package out of an unmark pull request. To keep `%s` marked broken, push a commit restoring its marker to this branch, or close this pull request.",
+			at, attr), Outcome: cmdMalformed}
+	}
+	return Action{Skip: attr, Outcome: cmdOK, Reply: fmt.Sprintf(
+		"%s OK: markbot will not propose `%s` again for %s. It does not rewrite this branch, though: push a commit removing its marker from this branch, or `%s` stays in this pull request.",
+		at, attr, days(f.SkipFor), attr)}
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
+}
+
+func codeList(attrs []string) string {
+	q := make([]string, len(attrs))
+	for i, a := range attrs {
+		q[i] = "`" + a + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func days(d time.Duration) string {
+	n := int((d + 12*time.Hour) / (24 * time.Hour))
+	if n <= 1 {
+		return "a day"
+	}
+	return strconv.Itoa(n) + " days"
+}
