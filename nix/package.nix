@@ -24,6 +24,8 @@ buildGoModule {
       ../config/markbot.example.yaml
       # The sample tree and its packages.json, embedded for `markbot demo`.
       ../examples
+      # The status page's template, embedded in internal/app.
+      ../internal/app/templates
     ];
   };
 

@@ -267,15 +267,21 @@ func checkBuildInputs(t *testing.T, root string, goDirs, wholeDirs []string) {
 			continue
 		}
 		n++
-		under := func(d string) bool { return strings.HasPrefix(pkg.Dir+"/", d+"/") }
-		if slices.ContainsFunc(wholeDirs, under) {
-			continue // every file of its directory is in the source
+		inWhole := func(path string) bool {
+			return slices.ContainsFunc(wholeDirs, func(d string) bool { return strings.HasPrefix(path+"/", d+"/") })
 		}
-		if !slices.ContainsFunc(goDirs, under) {
+		if !inWhole(pkg.Dir) && !slices.ContainsFunc(goDirs, func(d string) bool { return strings.HasPrefix(pkg.Dir+"/", d+"/") }) {
 			t.Errorf("%s (%s) is outside the fileset's Go directories %v", pkg.ImportPath, pkg.Dir, goDirs)
 		}
-		if other := slices.Concat(pkg.EmbedFiles, pkg.CgoFiles, pkg.CFiles, pkg.SFiles, pkg.SysoFiles); len(other) > 0 {
-			t.Errorf("%s needs %v, which the fileset (only .go files) leaves out", pkg.ImportPath, other)
+		// Files other than .go ones must be in a directory kept whole.
+		var missing []string
+		for _, f := range slices.Concat(pkg.EmbedFiles, pkg.CgoFiles, pkg.CFiles, pkg.SFiles, pkg.SysoFiles) {
+			if !inWhole(filepath.Join(pkg.Dir, f)) {
+				missing = append(missing, f)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s needs %v, which the fileset leaves out", pkg.ImportPath, missing)
 		}
 	}
 	if n == 0 {
