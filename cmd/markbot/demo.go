@@ -2,35 +2,46 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
+	"github.com/nixpkgs-markbot/markbot/internal/app"
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/demo"
+	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
 	"github.com/nixpkgs-markbot/markbot/internal/udiff"
 )
 
-const demoUsage = `usage: markbot demo [-v]
+const demoUsage = `usage: markbot demo [--serve] [-v]
 
 Runs markbot's whole life cycle offline, against a fake Hydra and a fake
 GitHub (a temporary git repository holding a sample nixpkgs tree), and
 narrates it: detection, the batched marking pull requests (body and diff),
 their merge, packages building again, and the revert pull request.
-No configuration and no network needed.
+No configuration and no network needed. --serve then keeps markbot's
+status page (the GitHub App server's, against the demo's state) up at a
+printed localhost URL until interrupted.
 `
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("markbot demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "log each request and step")
+	serveAfter := fs.Bool("serve", false, "keep the status page up afterwards, until interrupted")
 	fs.Usage = func() { fmt.Fprint(stderr, demoUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -44,7 +55,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := playDemo(ctx, stdout, stderr, *verbose); err != nil {
+	if err := playDemo(ctx, stdout, stderr, *verbose, *serveAfter); err != nil {
 		fmt.Fprintf(stderr, "markbot demo: %v\n", err)
 		return exitError
 	}
@@ -53,7 +64,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 
 // playDemo runs the demo's story; every step is markbot's real code, only
 // Hydra and GitHub are fakes.
-func playDemo(ctx context.Context, out, stderr io.Writer, verbose bool) error {
+func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bool) error {
 	start := time.Now()
 	w, err := demo.NewWorld()
 	if err != nil {
@@ -170,11 +181,65 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose bool) error {
 		}
 		say("%s: byte for byte the original", file)
 	}
+	// The next cycle records the merges: those markers are done.
+	if _, err := runCycle(ctx, cfg, false, log, stderr); err != nil {
+		return err
+	}
 
 	say("\n━━ Done in %.1f s: %d marking pull requests opened and merged, %d reverted by markbot itself.",
 		time.Since(start).Seconds(), len(opened), len(reverts))
 	say("Run `markbot run --config FILE` against hydra.nixos.org and GitHub for real (see README.md).")
+	if serveAfter {
+		return demoServe(ctx, cfg, w, out, log)
+	}
 	return nil
+}
+
+// demoServe keeps the GitHub App server up on the demo's state, for its
+// status page, until ctx ends.
+func demoServe(ctx context.Context, cfg *config.Config, w *demo.World, out io.Writer, log *logrus.Logger) error {
+	st, err := state.Open(ctx, cfg.State.Path, state.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	gh, err := ghauth.Client(cfg, nil)
+	if err != nil {
+		return err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	owner, repo := cfg.GitHub.RepositoryParts()
+	srv, err := app.New(app.Options{
+		Secret:         secret,
+		CycleInterval:  time.Hour,
+		NoCycleAtStart: true,
+		Cycle: func(ctx context.Context) (*bot.Summary, error) {
+			return runCycle(ctx, cfg, false, log, io.Discard)
+		},
+		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
+		Store:        st,
+		PullRequests: gh.PullRequests,
+		Comments:     gh.Issues,
+		Owner:        owner,
+		Repo:         repo,
+		RepoURL:      strings.TrimSuffix(w.GitHub.URL(), "api/v3/") + "NixOS/nixpkgs",
+		BranchPrefix: cfg.GitHub.BranchPrefix,
+		BotLogin:     cfg.GitHub.BotLogin,
+		SkipFor:      cfg.Policy.SkipAfterClose,
+		Log:          log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nStatus page: %s/ (metrics: %s/metrics). Interrupt (Ctrl-C) to stop.\n", listenURL(ln.Addr()), listenURL(ln.Addr()))
+	return srv.Serve(ctx, ln)
 }
 
 func countNix(files map[string]string) int {
