@@ -137,7 +137,9 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	step(4, "Weeks later: cmatrix and requests build again")
 	say("Their upstreams fixed the bugs. Hydra no longer builds marked packages on nixpkgs/unstable, but the")
 	say("%s jobset (evaluated with allowBroken) does, and now shows them green.\n", demo.ProbeJobset)
-	w.AddProbeEval(time.Now(), map[string]bool{"cmatrix": true, "python312Packages.requests": true, "python313Packages.requests": true})
+	// (Later than the markers also in whole seconds, which Hydra's
+	// timestamps are.)
+	w.AddProbeEval(time.Now().Add(time.Minute), map[string]bool{"cmatrix": true, "python312Packages.requests": true, "python313Packages.requests": true})
 	sum, err = runCycle(ctx, cfg, false, log, stderr)
 	if err != nil {
 		return err
