@@ -16,7 +16,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/app"
-	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/demo"
 	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
@@ -213,26 +212,12 @@ func demoServe(ctx context.Context, cfg *config.Config, w *demo.World, out io.Wr
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	owner, repo := cfg.GitHub.RepositoryParts()
-	srv, err := app.New(app.Options{
-		Secret:         secret,
-		CycleInterval:  time.Hour,
-		NoCycleAtStart: true,
-		Cycle: func(ctx context.Context) (*bot.Summary, error) {
-			return runCycle(ctx, cfg, false, log, io.Discard)
-		},
-		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
-		Store:        st,
-		PullRequests: gh.PullRequests,
-		Comments:     gh.Issues,
-		Owner:        owner,
-		Repo:         repo,
-		RepoURL:      strings.TrimSuffix(w.GitHub.URL(), "api/v3/") + "NixOS/nixpkgs",
-		BranchPrefix: cfg.GitHub.BranchPrefix,
-		BotLogin:     cfg.GitHub.BotLogin,
-		SkipFor:      cfg.Policy.SkipAfterClose,
-		Log:          log,
-	})
+	o := appOptions(cfg, log, st, gh)
+	o.Secret = secret
+	o.CycleInterval = time.Hour
+	o.NoCycleAtStart = true
+	o.RepoURL = strings.TrimSuffix(w.GitHub.URL(), "api/v3/") + "NixOS/nixpkgs"
+	srv, err := app.New(o)
 	if err != nil {
 		return err
 	}

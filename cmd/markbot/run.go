@@ -80,16 +80,7 @@ func isTerminal(w io.Writer) bool {
 
 // runCycle wires the clients and runs one bot.Cycle.
 func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.Logger, stderr io.Writer) (*bot.Summary, error) {
-	hopts := cfg.HydraOptions()
-	hopts.Logger = log
-	if isTerminal(stderr) {
-		hopts.Progress = stderr
-	}
-	hc, err := hydra.New(hopts)
-	if err != nil {
-		return nil, err
-	}
-	cache, err := hydra.OpenCache(filepath.Dir(cfg.State.Path), hc.BaseURL())
+	hc, cache, err := hydraClient(cfg, log, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -225,4 +216,24 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 	if r.Publish != nil {
 		r.Publish.WriteSummary(w)
 	}
+}
+
+// hydraClient is the Hydra client the configuration describes, with the
+// evaluation cache beside the state database; progress goes to stderr
+// when it is a terminal.
+func hydraClient(cfg *config.Config, log *logrus.Logger, stderr io.Writer) (*hydra.Client, *hydra.Cache, error) {
+	hopts := cfg.HydraOptions()
+	hopts.Logger = log
+	if isTerminal(stderr) {
+		hopts.Progress = stderr
+	}
+	hc, err := hydra.New(hopts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cache, err := hydra.OpenCache(filepath.Dir(cfg.State.Path), hc.BaseURL())
+	if err != nil {
+		return nil, nil, err
+	}
+	return hc, cache, nil
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
-	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
@@ -87,16 +85,7 @@ func savingsReport(ctx context.Context, cfg *config.Config, log *logrus.Logger, 
 	if len(markers) == 0 {
 		return &savingsResult{}, nil
 	}
-	hopts := cfg.HydraOptions()
-	hopts.Logger = log
-	if isTerminal(stderr) {
-		hopts.Progress = stderr
-	}
-	hc, err := hydra.New(hopts)
-	if err != nil {
-		return nil, err
-	}
-	cache, err := hydra.OpenCache(filepath.Dir(cfg.State.Path), hc.BaseURL())
+	hc, cache, err := hydraClient(cfg, log, stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/app"
@@ -74,26 +75,9 @@ func serve(ctx context.Context, cfg *config.Config, log *logrus.Logger, stdout, 
 	if err != nil {
 		return fail(err)
 	}
-	owner, repo := cfg.GitHub.RepositoryParts()
-	srv, err := app.New(app.Options{
-		Secret:        secret,
-		MaxBodyBytes:  int64(cfg.Server.MaxBodyBytes),
-		CycleInterval: cfg.Server.CycleInterval,
-		Cycle: func(ctx context.Context) (*bot.Summary, error) {
-			return runCycle(ctx, cfg, false, log, io.Discard)
-		},
-		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
-		Store:        st,
-		PullRequests: gh.PullRequests,
-		Comments:     gh.Issues,
-		Owner:        owner,
-		Repo:         repo,
-		RepoURL:      repoWebURL(cfg.GitHub.APIURL, cfg.GitHub.Repository),
-		BranchPrefix: cfg.GitHub.BranchPrefix,
-		BotLogin:     cfg.GitHub.BotLogin,
-		SkipFor:      cfg.Policy.SkipAfterClose,
-		Log:          log,
-	})
+	o := appOptions(cfg, log, st, gh)
+	o.Secret = secret
+	srv, err := app.New(o)
 	if err != nil {
 		return fail(err)
 	}
@@ -158,4 +142,28 @@ func savingsText(ctx context.Context, cfg *config.Config, log *logrus.Logger) (s
 		s += fmt.Sprintf("; %s more if the open pull requests are merged", hours(rep.IfMerged))
 	}
 	return s, nil
+}
+
+// appOptions wires the App server to markbot's cycle, state and GitHub
+// client (the secret and anything else specific is set by the caller).
+func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *github.Client) app.Options {
+	owner, repo := cfg.GitHub.RepositoryParts()
+	return app.Options{
+		MaxBodyBytes:  int64(cfg.Server.MaxBodyBytes),
+		CycleInterval: cfg.Server.CycleInterval,
+		Cycle: func(ctx context.Context) (*bot.Summary, error) {
+			return runCycle(ctx, cfg, false, log, io.Discard)
+		},
+		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
+		Store:        st,
+		PullRequests: gh.PullRequests,
+		Comments:     gh.Issues,
+		Owner:        owner,
+		Repo:         repo,
+		RepoURL:      repoWebURL(cfg.GitHub.APIURL, cfg.GitHub.Repository),
+		BranchPrefix: cfg.GitHub.BranchPrefix,
+		BotLogin:     cfg.GitHub.BotLogin,
+		SkipFor:      cfg.Policy.SkipAfterClose,
+		Log:          log,
+	}
 }
