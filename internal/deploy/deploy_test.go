@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -730,5 +732,50 @@ func TestWorkflow(t *testing.T) {
 		if !bytes.Contains(docs, []byte(secret)) {
 			t.Errorf("docs/deployment.md does not mention the secret %s", secret)
 		}
+	}
+}
+
+// TestVendorHash recomputes the flake's vendorHash as buildGoModule's
+// goModules derivation makes it (the NAR hash of `go mod vendor`'s output)
+// and compares it with nix/package.nix, so that a change to go.mod or
+// go.sum cannot leave the flake with a stale hash.
+func TestVendorHash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("vendors every dependency (~150 MB)")
+	}
+	gobin := testutil.LookTool(t, "go", "golang-go")
+	nixHash := testutil.LookTool(t, "nix-hash", "nix-bin")
+	root := testutil.RepoRoot(t)
+	src, err := os.ReadFile(filepath.Join(root, "nix/package.nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`vendorHash = "sha256-([A-Za-z0-9+/]{43}=)";`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("nix/package.nix has no SRI vendorHash")
+	}
+	want, err := base64.StdEncoding.DecodeString(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vendor := filepath.Join(t.TempDir(), "vendor")
+	cmd := exec.Command(gobin, "mod", "vendor", "-o", vendor)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go mod vendor: %v\n%s", err, out)
+	}
+	cmd = exec.Command(nixHash, "--type", "sha256", vendor)
+	cmd.Env = append(os.Environ(), "NIX_STATE_DIR="+t.TempDir())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nix-hash: %v", err)
+	}
+	got, err := hex.DecodeString(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("nix-hash printed %q", out)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("nix/package.nix: vendorHash is stale; go.mod/go.sum now give vendorHash = \"sha256-%s\";",
+			base64.StdEncoding.EncodeToString(got))
 	}
 }
