@@ -34,6 +34,7 @@ type command struct {
 // commands lists every subcommand explicitly (no init() registration).
 func commands() []command {
 	cmds := []command{
+		{"compare", "what a branch (staging-next) breaks compared to master; posts it to a PR, pinging maintainers", runCompare},
 		{"demo", "the whole life cycle offline, against fake Hydra and GitHub, narrated", runDemo},
 		{"nix", "check, mark and unmark Nix files with the lossless rewriter", runNix},
 		{"run", "run one cycle: scan Hydra, open pull requests marking packages broken", runRun},

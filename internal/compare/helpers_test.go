@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
@@ -120,8 +123,10 @@ func (w *world) start(t *testing.T) {
 
 func (w *world) client(t *testing.T) *hydra.Client {
 	t.Helper()
+	quiet := logrus.New()
+	quiet.SetOutput(io.Discard)
 	c, err := hydra.New(hydra.Options{BaseURL: w.srv.URL, Rate: 1000, Burst: 10, MaxAttempts: 2,
-		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -581,7 +581,6 @@ func date(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-
 var backticks = regexp.MustCompile("`+")
 
 func longestBacktickRun(s string) int {

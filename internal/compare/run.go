@@ -18,6 +18,7 @@ import (
 // Hydra is what Run reads from Hydra (*hydra.Client satisfies it).
 type Hydra interface {
 	LatestEval(ctx context.Context, project, jobset string) (hydra.Eval, error)
+	EachEval(ctx context.Context, project, jobset string, fn func(hydra.Eval) bool) error
 	Ingest(ctx context.Context, cache *hydra.Cache, e hydra.Eval) (cached bool, err error)
 	LogTail(ctx context.Context, buildID int64, n int) ([]string, error)
 	BaseURL() string
@@ -139,11 +140,31 @@ func newestFinished(ctx context.Context, d Deps, j Jobset) (hydra.Eval, error) {
 	e, err := d.Hydra.LatestEval(ctx, j.Project, j.Name)
 	if err != nil {
 		if hydra.IsNotFound(err) {
-			return e, fmt.Errorf("%s: no such jobset, or no finished evaluation yet: %w", j, err)
+			return e, whyNoFinished(ctx, d, j, err)
 		}
 		return e, fmt.Errorf("%s: newest finished evaluation: %w", j, err)
 	}
 	return e, nil
+}
+
+// whyNoFinished explains a latest-eval 404: no such jobset, no evaluation
+// at all, or only evaluations still in progress (one more request, on this
+// error path only).
+func whyNoFinished(ctx context.Context, d Deps, j Jobset, latestErr error) error {
+	var newest *hydra.Eval
+	err := d.Hydra.EachEval(ctx, j.Project, j.Name, func(e hydra.Eval) bool {
+		newest = &e
+		return false
+	})
+	switch {
+	case hydra.IsNotFound(err):
+		return fmt.Errorf("%s: no such jobset on this Hydra: %w", j, err)
+	case err != nil:
+		return fmt.Errorf("%s: no finished evaluation (%v), and listing evaluations failed: %w", j, latestErr, err)
+	case newest == nil:
+		return fmt.Errorf("%s: the jobset has no evaluation yet", j)
+	}
+	return fmt.Errorf("%s: no finished evaluation yet: the newest, %d, is still in progress (compare needs a finished one)", j, newest.ID)
 }
 
 func load(ctx context.Context, d Deps, j Jobset, e hydra.Eval, in *hydra.Interner) (failures.Evaluation, error) {
@@ -276,7 +297,7 @@ func Run(ctx context.Context, d Deps, o Options) (*Outcome, error) {
 
 // resolveLogins looks up the current login of each person about to be
 // mentioned; a deleted account is named with the index's login, not
-// mentioned.
+// mentioned, and recorded in the marker as done.
 func resolveLogins(ctx context.Context, gh GitHub, rep *Report, keys []string, mo *MarkdownOptions) error {
 	mo.Logins = map[string]string{}
 	want := map[string]bool{}
@@ -298,8 +319,11 @@ func resolveLogins(ctx context.Context, gh GitHub, rep *Report, keys []string, m
 			}
 			mo.Logins[k] = login
 			if login == "" {
+				// Recorded as handled, so later runs do not look it up
+				// (and rewrite the comment) again.
 				delete(mo.Plan.Ping, k)
 				mo.Logins[k] = p.Login
+				mo.Marker.Mentioned.Add(k)
 			}
 		}
 	}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/nixpkgs-markbot/markbot/internal/compare"
+	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/failures"
+	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/version"
+)
+
+const compareUsage = `usage: markbot compare --base P/J --head P/J [--hydra URL] [--packages FILE|URL]
+                       [--format table|json|markdown] [--post OWNER/REPO#N] [--state-dir DIR]
+                       [--json-out FILE] [--rate R] [-v]
+
+Compares the newest finished evaluation of the head jobset (a staging-next or
+python-updates branch) with the base jobset's (master): regressions (the
+package's own failure on head, built on base), fixes, and what is left out.
+With --post, writes the markdown report as a comment on that pull request or
+issue, or updates markbot's earlier comment there, mentioning only maintainers
+no earlier version mentioned (MARKBOT_GITHUB_TOKEN). Exit codes: 0 done,
+1 error (Hydra, GitHub, the packages index), 64 usage error.
+`
+
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("base", "", "the base `project/jobset` (master: nixpkgs/unstable)")
+	head := fs.String("head", "", "the head `project/jobset` (nixpkgs/staging-next, nixpkgs/python-updates)")
+	hydraURL := fs.String("hydra", hydra.DefaultBaseURL, "Hydra base `URL`")
+	packages := fs.String("packages", config.DefaultPackagesSource, "packages index: a `file or URL` of packages.json[.br] (maintainers)")
+	format := fs.String("format", "table", "output: table, json (the full report) or markdown (the comment)")
+	post := fs.String("post", "", "post the report as a comment on `OWNER/REPO#N` (updated in place on later runs)")
+	as := fs.String("as", "", "only comments by this `login` are markbot's (default: any comment carrying the marker)")
+	apiURL := fs.String("github-api", config.DefaultAPIURL, "GitHub REST API base `URL`, ending in /")
+	stateDir := fs.String("state-dir", defaultStateDir(), "`directory` for markbot's state (evaluation and log caches, the full report)")
+	jsonOut := fs.String("json-out", "", "where the full JSON report goes when the comment is shortened (`file`; default in --state-dir)")
+	jsonURL := fs.String("json-url", "", "the `URL` readers find the full report at, named in a shortened comment instead of --json-out")
+	ping := fs.String("ping", "maintainers", "mention maintainers (maintainers) or nobody (none)")
+	pingDarwin := fs.Bool("ping-secondary-platforms", false, "also mention maintainers of packages that regress only on Darwin")
+	maxMentions := fs.Int("max-mentions", compare.DefaultMaxMentions, "mention cap per maintainer set (teams count as one); above it nobody in the set is mentioned")
+	maxLogs := fs.Int("max-logs", 40, "log tails fetched at most (each costs 3 Hydra requests); 0: none")
+	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
+	verbose := fs.Bool("v", false, "log requests and steps")
+	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "markbot compare: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	bj, ok := compare.ParseJobset(*base)
+	if !ok {
+		return usageErr("--base %q is not project/jobset (required)", *base)
+	}
+	hj, ok := compare.ParseJobset(*head)
+	if !ok {
+		return usageErr("--head %q is not project/jobset (required)", *head)
+	}
+	if bj == hj {
+		return usageErr("--base and --head are the same jobset")
+	}
+	switch *format {
+	case "table", "json", "markdown":
+	default:
+		return usageErr("--format %q: want table, json or markdown", *format)
+	}
+	if *ping != "maintainers" && *ping != "none" {
+		return usageErr("--ping %q: want maintainers or none", *ping)
+	}
+	if *maxMentions < 1 {
+		return usageErr("--max-mentions must be at least 1")
+	}
+	if *maxLogs < 0 {
+		return usageErr("--max-logs must not be negative")
+	}
+	var target *compare.Target
+	if *post != "" {
+		t, ok := compare.ParseTarget(*post)
+		if !ok {
+			return usageErr("--post %q is not OWNER/REPO#N", *post)
+		}
+		target = &t
+	}
+
+	log := cliLogger(stderr, *verbose)
+	hopts := hydra.Options{BaseURL: *hydraURL, Logger: log, Rate: *rate, Burst: 1}
+	if isTerminal(stderr) {
+		hopts.Progress = stderr
+	}
+	hc, err := hydra.New(hopts)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	cache, err := hydra.OpenCache(*stateDir, hc.BaseURL())
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot compare: %v\n", err)
+		return exitError
+	}
+	deps := compare.Deps{Hydra: hc, Cache: cache, Log: log,
+		Index: func(ctx context.Context) (compare.Index, error) {
+			return nixpkgs.Load(ctx, *packages, nixpkgs.LoadOptions{UserAgent: version.UserAgent()})
+		}}
+	if target != nil {
+		cfg := config.Default()
+		cfg.GitHub.APIURL = *apiURL
+		cfg.GitHub.Token = config.Secret(strings.TrimSpace(os.Getenv("MARKBOT_GITHUB_TOKEN")))
+		if !cfg.GitHub.Token.IsSet() {
+			fmt.Fprintln(stderr, "markbot compare: --post needs a GitHub token in MARKBOT_GITHUB_TOKEN")
+			return exitError
+		}
+		gh, err := ghauth.Client(cfg, nil)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		deps.GitHub = compare.FromGitHub(gh)
+	}
+	out := *jsonOut
+	if out == "" {
+		out = filepath.Join(*stateDir, "compare", strings.ReplaceAll(bj.String()+".."+hj.String(), "/", "-")+".json")
+	}
+	pol := failures.DefaultPolicy()
+	opts := compare.Options{Base: bj, Head: hj, Policy: pol, Post: target, Author: *as,
+		Ping:     compare.PingPolicy{None: *ping == "none", Max: *maxMentions, PingSecondaryPlatforms: *pingDarwin, Exclude: *as},
+		MaxLogs:  *maxLogs,
+		LogCache: filepath.Join(filepath.Dir(cache.Dir()), "logs"),
+		JSONOut:  out, JSONURL: *jsonURL}
+	if *maxLogs == 0 {
+		opts.MaxLogs = -1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := compare.Run(ctx, deps, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot compare: %v\n", err)
+		return exitError
+	}
+	switch *format {
+	case "json":
+		err = res.Report.JSON(stdout)
+	case "markdown":
+		_, err = io.WriteString(stdout, res.Markdown.Body)
+	default:
+		err = res.Report.Table(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot compare: %v\n", err)
+		return exitError
+	}
+	if res.LogErrors > 0 {
+		fmt.Fprintf(stderr, "markbot compare: %d log tails could not be read from Hydra (run with -v for why); the report links the builds\n", res.LogErrors)
+	}
+	if res.JSONPath != "" {
+		fmt.Fprintf(stderr, "markbot compare: the comment is shortened to fit GitHub's limit; the full report is in %s\n", res.JSONPath)
+	}
+	switch res.Action {
+	case compare.ActionCreated:
+		fmt.Fprintf(stderr, "markbot compare: commented on %s: %s (mentioning %d)\n", target, res.Comment.URL, len(res.Markdown.Mentioned))
+	case compare.ActionEdited:
+		fmt.Fprintf(stderr, "markbot compare: updated the comment on %s: %s (mentioning %d more)\n", target, res.Comment.URL, len(res.Markdown.Mentioned))
+	case compare.ActionUnchanged:
+		fmt.Fprintf(stderr, "markbot compare: the comment on %s already says this: nothing written (%s)\n", target, res.Comment.URL)
+	}
+	return exitOK
+}
