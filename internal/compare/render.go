@@ -5,14 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/nixpkgs-markbot/markbot/internal/mdtext"
 	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 )
 
 // Limits and defaults of the report.
@@ -24,7 +23,6 @@ const (
 	DefaultLogLines = 15
 	// DefaultTeamOrg is the organisation of the teams in meta.teams.
 	DefaultTeamOrg = "NixOS"
-	maxLogLineLen  = 300
 	projectURL     = "https://github.com/nixpkgs-markbot/markbot"
 )
 
@@ -368,9 +366,9 @@ func (r *Report) logs(sb *strings.Builder, pkgs []Package, n int) {
 		}
 		clean := make([]string, len(lines))
 		for i, l := range lines {
-			clean[i] = cleanLogLine(l)
+			clean[i] = mdtext.LogLine(l)
 		}
-		fence := fenceFor(clean)
+		fence := mdtext.Fence(clean)
 		fmt.Fprintf(sb, "\n%s (%s):\n\n%stext\n%s\n%s\n", codeSpan(p.Attr), r.link(p.LogBuild), fence, strings.Join(clean, "\n"), fence)
 	}
 	if !first {
@@ -581,52 +579,5 @@ func date(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-var backticks = regexp.MustCompile("`+")
-
-func longestBacktickRun(s string) int {
-	n := 0
-	for _, m := range backticks.FindAllString(s, -1) {
-		n = max(n, len(m))
-	}
-	return n
-}
-
-// codeSpan renders s as inline code, whatever backticks it holds, with
-// table pipes escaped.
-func codeSpan(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ").Replace(s)
-	fence := strings.Repeat("`", longestBacktickRun(s)+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-func fenceFor(lines []string) string {
-	n := 3
-	for _, l := range lines {
-		n = max(n, longestBacktickRun(l)+1)
-	}
-	return strings.Repeat("`", n)
-}
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]`)
-
-// cleanLogLine: terminal escapes and control characters removed, invalid
-// UTF-8 replaced, at most maxLogLineLen runes.
-func cleanLogLine(l string) string {
-	l = ansi.ReplaceAllString(strings.ToValidUTF8(l, "\uFFFD"), "")
-	l = strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, l)
-	if utf8.RuneCountInString(l) > maxLogLineLen {
-		l = string([]rune(l)[:maxLogLineLen-1]) + "…"
-	}
-	return l
-}
+// codeSpan renders s as inline code fit for a table cell.
+func codeSpan(s string) string { return mdtext.CodeSpan(mdtext.Cell(s)) }

@@ -3,12 +3,11 @@ package prs
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/nixpkgs-markbot/markbot/internal/mdtext"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Limits of the PR text.
@@ -17,8 +16,6 @@ const (
 	GitHubBodyLimit = 65536
 	// DefaultLogLines is how many log lines per package the body shows.
 	DefaultLogLines = 30
-	// maxLogLineLen caps one log line (in runes) in the body.
-	maxLogLineLen = 300
 	// HiddenVersion is the version of the hidden block this markbot writes.
 	HiddenVersion = 1
 
@@ -189,9 +186,9 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 		}
 		var attrs []string
 		for _, a := range c.Attrs {
-			attrs = append(attrs, cell(codeSpan(a)))
+			attrs = append(attrs, mdtext.Cell(mdtext.CodeSpan(a)))
 		}
-		cols := []string{strings.Join(attrs, "<br>"), cell(codeSpan(c.File)), systemsText(c.Systems), date(c.Since)}
+		cols := []string{strings.Join(attrs, "<br>"), mdtext.Cell(mdtext.CodeSpan(c.File)), systemsText(c.Systems), date(c.Since)}
 		if !unmark {
 			cols = append(cols, lastSuccess(c.LastSuccess))
 		}
@@ -210,10 +207,10 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 			}
 			clean := make([]string, len(lines))
 			for i, l := range lines {
-				clean[i] = cleanLogLine(l)
+				clean[i] = mdtext.LogLine(l)
 			}
-			fence := fenceFor(clean)
-			fmt.Fprintf(&sb, "\n%s (%s):\n\n%stext\n%s\n%s\n", codeSpan(c.Attr()), link(buildLabel(c.BuildID, c.BuildURL), c.BuildURL),
+			fence := mdtext.Fence(clean)
+			fmt.Fprintf(&sb, "\n%s (%s):\n\n%stext\n%s\n%s\n", mdtext.CodeSpan(c.Attr()), link(buildLabel(c.BuildID, c.BuildURL), c.BuildURL),
 				fence, strings.Join(clean, "\n"), fence)
 		}
 		sb.WriteString("\n</details>\n")
@@ -239,10 +236,10 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 		n := len(rv.Mentioned) + len(rv.MentionedTeams)
 		var names []string
 		for _, l := range rv.Mentioned {
-			names = append(names, codeSpan(l))
+			names = append(names, mdtext.CodeSpan(l))
 		}
 		for _, t := range rv.MentionedTeams {
-			names = append(names, codeSpan("team "+t))
+			names = append(names, mdtext.CodeSpan("team "+t))
 		}
 		list := strings.Join(names, ", ")
 		switch {
@@ -327,62 +324,7 @@ func link(label, url string) string {
 	case url == "" && label == "":
 		return "—"
 	case url == "":
-		return cell(label)
+		return mdtext.Cell(label)
 	}
-	return "[" + cell(strings.NewReplacer("[", `\[`, "]", `\]`).Replace(label)) + "](" + strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(url) + ")"
-}
-
-// cell escapes a table cell's pipes and newlines.
-func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ").Replace(s)
-}
-
-var backticks = regexp.MustCompile("`+")
-
-func longestBacktickRun(s string) int {
-	n := 0
-	for _, m := range backticks.FindAllString(s, -1) {
-		n = max(n, len(m))
-	}
-	return n
-}
-
-// codeSpan renders s as inline code, whatever backticks it holds.
-func codeSpan(s string) string {
-	fence := strings.Repeat("`", longestBacktickRun(s)+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-// fenceFor returns a code fence longer than any backtick run in lines.
-func fenceFor(lines []string) string {
-	n := 3
-	for _, l := range lines {
-		n = max(n, longestBacktickRun(l)+1)
-	}
-	return strings.Repeat("`", n)
-}
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]`)
-
-// cleanLogLine makes a log line safe and short: terminal escapes and control
-// characters removed, invalid UTF-8 replaced, at most maxLogLineLen runes.
-func cleanLogLine(l string) string {
-	l = ansi.ReplaceAllString(strings.ToValidUTF8(l, "\uFFFD"), "")
-	l = strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, l)
-	if utf8.RuneCountInString(l) > maxLogLineLen {
-		r := []rune(l)
-		l = string(r[:maxLogLineLen-1]) + "…"
-	}
-	return l
+	return "[" + mdtext.Cell(strings.NewReplacer("[", `\[`, "]", `\]`).Replace(label)) + "](" + strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(url) + ")"
 }

@@ -194,19 +194,3 @@ func TestParseHidden(t *testing.T) {
 		t.Errorf("round trip: %+v %v", got, ok)
 	}
 }
-
-func TestCodeSpanAndFence(t *testing.T) {
-	for in, want := range map[string]string{
-		"hello":  "`hello`",
-		"a`b":    "``a`b``",
-		"`x":     "`` `x ``",
-		"a``b`c": "```a``b`c```",
-	} {
-		if got := codeSpan(in); got != want {
-			t.Errorf("codeSpan(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if f := fenceFor([]string{"plain", "has ```` four"}); f != "`````" {
-		t.Errorf("fence %q", f)
-	}
-}
