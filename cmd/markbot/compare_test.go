@@ -34,20 +34,11 @@ func (m *cmpHydra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	m.paths = append(m.paths, r.URL.Path)
 	m.mu.Unlock()
-	for _, h := range m.fakes[:len(m.fakes)-1] {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code == http.StatusNotFound {
-			continue
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-		return
+	hs := make([]http.Handler, len(m.fakes))
+	for i, f := range m.fakes {
+		hs[i] = f
 	}
-	m.fakes[len(m.fakes)-1].ServeHTTP(w, r)
+	hydratest.Multi(hs...).ServeHTTP(w, r)
 }
 
 // take returns and forgets the paths requested so far.

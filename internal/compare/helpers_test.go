@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -35,23 +34,11 @@ func (m *hydraMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	m.n++
 	m.mu.Unlock()
-	for i, h := range m.fakes {
-		if i == len(m.fakes)-1 {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code == http.StatusNotFound {
-			continue
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		bytes.NewReader(rec.Body.Bytes()).WriteTo(w)
-		return
+	hs := make([]http.Handler, len(m.fakes))
+	for i, f := range m.fakes {
+		hs[i] = f
 	}
+	hydratest.Multi(hs...).ServeHTTP(w, r)
 }
 
 // Requests is the number of requests the client made.

@@ -1,10 +1,8 @@
 package demo
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -44,7 +42,7 @@ func NewWorld() (*World, error) {
 	// evaluation is as old as master's newest, so it proves nothing about
 	// markers made later.
 	w.AddProbeEval(time.Unix(Start+int64(Evaluations-1)*5*day, 0), nil)
-	w.hydra = httptest.NewServer(hydraMux{hydratest.New(master), hydratest.New(w.Probe)})
+	w.hydra = httptest.NewServer(hydratest.Multi(hydratest.New(master), hydratest.New(w.Probe)))
 	w.HydraURL = w.hydra.URL
 
 	seed, err := SeedFiles()
@@ -167,26 +165,4 @@ func Maintainers() ([]githubtest.User, error) {
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
 	return users, nil
-}
-
-// hydraMux serves several fake Hydra jobsets at one URL: a request goes to
-// the first fake that knows it (answers anything but 404). Evaluation and
-// build ids do not overlap between the demo's jobsets.
-type hydraMux []http.Handler
-
-func (m hydraMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	for _, h := range m[:len(m)-1] {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code == http.StatusNotFound {
-			continue
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		bytes.NewReader(rec.Body.Bytes()).WriteTo(w)
-		return
-	}
-	m[len(m)-1].ServeHTTP(w, r)
 }

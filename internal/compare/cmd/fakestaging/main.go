@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/signal"
 	"time"
@@ -25,27 +24,6 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
-
-// mux asks each fake in turn and answers with the first that knows the
-// path (their evaluation and build ids do not overlap).
-type mux []*hydratest.Fake
-
-func (m mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	for _, h := range m[:len(m)-1] {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code == http.StatusNotFound {
-			continue
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-		return
-	}
-	m[len(m)-1].ServeHTTP(w, r)
-}
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8082", "address to listen on")
@@ -67,7 +45,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	srv := &http.Server{Addr: *addr, Handler: mux{hydratest.New(base), hydratest.New(head)}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *addr, Handler: hydratest.Multi(hydratest.New(base), hydratest.New(head)), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	go func() {
