@@ -119,8 +119,18 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		return nil, err
 	}
 	project, jobset := cfg.Hydra.JobsetParts()
+	// The packages index (~100 MB from the channel) is loaded at most once
+	// a run, and only when the marking or the revert side needs it.
+	var loaded *nixpkgs.Index
 	index := func(ctx context.Context) (bot.Index, error) {
-		return nixpkgs.Load(ctx, cfg.Packages.Source, cfg.PackagesLoadOptions())
+		if loaded == nil {
+			idx, err := nixpkgs.Load(ctx, cfg.Packages.Source, cfg.PackagesLoadOptions())
+			if err != nil {
+				return nil, err
+			}
+			loaded = idx
+		}
+		return loaded, nil
 	}
 	sum, cerr := bot.Cycle(ctx, hc, index, pub, bot.Options{
 		Project: project, Jobset: jobset,

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/demo"
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
@@ -225,4 +229,53 @@ func sorted(s []string) []string {
 
 func slicesEqual(a, b []string) bool {
 	return strings.Join(a, "\x00") == strings.Join(b, "\x00")
+}
+
+// TestRunLoadsIndexOnce: a run whose marking and revert sides both need
+// the packages index downloads it once.
+func TestRunLoadsIndexOnce(t *testing.T) {
+	w, err := demo.NewWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	index, err := demo.PackagesJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		loads.Add(1)
+		rw.Write(index)
+	}))
+	defer srv.Close()
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Hydra.RequestsPerSecond, cfg.Policy.ProbeEvery = 1000, 0
+	cfg.Packages.Source = srv.URL + "/packages.json"
+	var errb bytes.Buffer
+	cycle := func() *bot.Summary {
+		sum, err := runCycle(context.Background(), cfg, false, cliLogger(&errb, false), &errb)
+		if err != nil {
+			t.Fatalf("cycle: %v\n%s", err, errb.String())
+		}
+		return sum
+	}
+	cycle()
+	for _, pr := range w.GitHub.PullRequests() {
+		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.AddProbeEval(time.Now().Add(time.Minute), map[string]bool{"cmatrix": true})
+	loads.Store(0)
+	sum := cycle()
+	if sum.Revert == nil || len(sum.Revert.Changes) == 0 {
+		t.Fatalf("the second cycle proposed no revert: %+v", sum.Revert)
+	}
+	if n := loads.Load(); n != 1 {
+		t.Errorf("the packages index was downloaded %d times in one run, want 1", n)
+	}
 }
