@@ -77,6 +77,28 @@ var migrations = []migration{
 			BEGIN SELECT RAISE(ABORT, 'events are append-only'); END`,
 		fmt.Sprintf(`PRAGMA application_id = %d`, applicationID),
 	}},
+	{name: "probe results", stmts: []string{
+		// One row per attribute and system a probe looked at: a build of the
+		// allowBroken Hydra jobset or a local build. The newest row per
+		// (marker, attr, system) is what the revert loop knows; drv is the
+		// derivation it concerns, so a changed derivation makes the marker due.
+		`CREATE TABLE probes (
+			id         INTEGER PRIMARY KEY,
+			marker_id  INTEGER NOT NULL REFERENCES markers(id),
+			attr       TEXT    NOT NULL CHECK (attr <> ''),
+			system     TEXT    NOT NULL CHECK (system <> ''),
+			source     TEXT    NOT NULL CHECK (source IN ('hydra','local')),
+			drv        TEXT    NOT NULL DEFAULT '',
+			ok         INTEGER NOT NULL CHECK (ok IN (0, 1)),
+			eval_id    INTEGER NOT NULL DEFAULT 0,
+			build_id   INTEGER NOT NULL DEFAULT 0,
+			build_url  TEXT    NOT NULL DEFAULT '',
+			log_path   TEXT    NOT NULL DEFAULT '',
+			detail     TEXT    NOT NULL DEFAULT '',
+			at         INTEGER NOT NULL
+		)`,
+		`CREATE INDEX probes_marker ON probes(marker_id, attr, system, id)`,
+	}},
 }
 
 // SchemaVersion is the schema version this markbot writes.
