@@ -77,7 +77,7 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	// Lifted for the fakes: the configuration caps the rate at what
 	// hydra.nixos.org allows, and probes at most hourly.
 	cfg.Hydra.RequestsPerSecond = 1000
-	cfg.Policy.ProbeEvery = 0
+	cfg.Probe.Every = 0
 	log := cliLogger(stderr, verbose)
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	step := func(n int, title string) { say("\n━━ %d. %s\n", n, title) }

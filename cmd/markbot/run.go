@@ -150,11 +150,11 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	}
 	// Revert runs whatever the marking side found (also after a mass
 	// breakage): markers of packages that build again come out.
-	pp, pj := cfg.Hydra.ProbeJobsetParts()
+	pp, pj := cfg.Probe.ProbeJobsetParts()
 	rsum, rerr := bot.Revert(ctx, hc, gh.Repositories, store, pub, bot.RevertOptions{
 		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch,
 		ProbeProject: pp, ProbeJobset: pj, Cache: cache,
-		Systems: cfg.Policy.Systems, Every: cfg.Policy.ProbeEvery,
+		Systems: cfg.Policy.Systems, Every: cfg.Probe.Every,
 		Index: index, Log: log,
 	})
 	sum.Revert = rsum
@@ -206,7 +206,7 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 		return
 	}
 	if r.NotDue {
-		fmt.Fprintln(w, "revert: markers not probed (the last probe is newer than policy.probe_every)")
+		fmt.Fprintln(w, "revert: markers not probed (the last probe is newer than probe.every)")
 		return
 	}
 	fmt.Fprintf(w, "revert: %d markers checked on the base branch", r.Checked)

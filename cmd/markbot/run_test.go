@@ -253,7 +253,7 @@ func TestRunLoadsIndexOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Hydra.RequestsPerSecond, cfg.Policy.ProbeEvery = 1000, 0
+	cfg.Hydra.RequestsPerSecond, cfg.Probe.Every = 1000, 0
 	cfg.Packages.Source = srv.URL + "/packages.json"
 	var errb bytes.Buffer
 	cycle := func() *bot.Summary {

@@ -36,13 +36,15 @@ const CurrentVersion = 1
 // from; Default gives every default.
 type Config struct {
 	// Version must be CurrentVersion; it is required in the file.
-	Version  int            `yaml:"version"`
-	Hydra    HydraConfig    `yaml:"hydra"`
-	GitHub   GitHubConfig   `yaml:"github"`
-	Packages PackagesConfig `yaml:"packages"`
-	Policy   PolicyConfig   `yaml:"policy"`
-	State    StateConfig    `yaml:"state"`
-	Server   ServerConfig   `yaml:"server"`
+	Version  int             `yaml:"version"`
+	Hydra    HydraConfig     `yaml:"hydra"`
+	GitHub   GitHubConfig    `yaml:"github"`
+	Packages PackagesConfig  `yaml:"packages"`
+	Policy   PolicyConfig    `yaml:"policy"`
+	Probe    ProbeConfig     `yaml:"probe"`
+	State    StateConfig     `yaml:"state"`
+	Server   ServerConfig    `yaml:"server"`
+	Compare  []CompareConfig `yaml:"compare"`
 
 	// Where values came from, for error messages: the file name, the
 	// position ("file:line:col") of each key read from it, and the
@@ -58,9 +60,6 @@ type HydraConfig struct {
 	URL string `yaml:"url"`
 	// Jobset watched, "project/jobset".
 	Jobset string `yaml:"jobset"`
-	// ProbeJobset, optional: a "project/jobset" evaluated with allowBroken,
-	// where marked packages keep being built so markers can be reverted.
-	ProbeJobset string `yaml:"probe_jobset"`
 	// UserAgentContact, optional, is added to markbot's User-Agent.
 	UserAgentContact string `yaml:"user_agent_contact"`
 	// RequestsPerSecond to Hydra, in (0, 2].
@@ -147,8 +146,54 @@ type PolicyConfig struct {
 	// SkipAfterClose: after a human closes a markbot pull request unmerged,
 	// its attributes are not proposed again for this long.
 	SkipAfterClose time.Duration `yaml:"skip_after_close"`
-	// ProbeEvery is how often marked packages are checked for a revert.
-	ProbeEvery time.Duration `yaml:"probe_every"`
+}
+
+// ProbeConfig is how markbot checks whether marked packages build again,
+// so that their markers can be reverted: in a Hydra jobset evaluated with
+// allowBroken, and/or by building them locally.
+type ProbeConfig struct {
+	// HydraJobset, optional: a "project/jobset" evaluated with allowBroken,
+	// where marked packages keep being built so markers can be reverted.
+	HydraJobset string `yaml:"hydra_jobset"`
+	// Every: a marker whose derivation has not changed is probed at most
+	// this often (at least 1h).
+	Every time.Duration `yaml:"every"`
+	// BuildCommand, optional, is the argv (no shell) of a local build of
+	// one package; its elements may hold the placeholders {attr} and
+	// {system} (see BuildPlaceholders). Empty: no local build probe.
+	BuildCommand []string `yaml:"build_command"`
+	// BuildDir is the nixpkgs checkout BuildCommand runs in; required with
+	// BuildCommand.
+	BuildDir string `yaml:"build_dir"`
+	// BuildEnv are "NAME=value" entries added to BuildCommand's
+	// environment.
+	BuildEnv []string `yaml:"build_env"`
+	// BuildTimeout bounds one local build (at least 1m).
+	BuildTimeout time.Duration `yaml:"build_timeout"`
+	// BuildSystems the local builder can build; empty: the host's own.
+	BuildSystems []string `yaml:"build_systems"`
+	// LogDir is where local build logs are kept; "" means probe-logs next
+	// to state.path (see Config.ProbeLogDir).
+	LogDir string `yaml:"log_dir"`
+}
+
+// The placeholders probe.build_command's elements may hold.
+const (
+	PlaceholderAttr   = "{attr}"
+	PlaceholderSystem = "{system}"
+)
+
+// BuildPlaceholders are the placeholders probe.build_command accepts.
+var BuildPlaceholders = []string{PlaceholderAttr, PlaceholderSystem}
+
+// CompareConfig is one comparison markbot serve runs on each new finished
+// evaluation of Head, posting the report on PostTo.
+type CompareConfig struct {
+	// Base and Head are "project/jobset" (Base is what Head is compared to).
+	Base string `yaml:"base"`
+	Head string `yaml:"head"`
+	// PostTo is the pull request or issue the report goes on, "OWNER/REPO#N".
+	PostTo string `yaml:"post_to"`
 }
 
 // StateConfig is markbot's database.
@@ -210,7 +255,13 @@ func Default() *Config {
 			MaxReviewers:      15,
 			Ping:              PingMaintainers,
 			SkipAfterClose:    30 * 24 * time.Hour,
-			ProbeEvery:        7 * 24 * time.Hour,
+		},
+		Probe: ProbeConfig{
+			Every:        7 * 24 * time.Hour,
+			BuildCommand: []string{},
+			BuildEnv:     []string{},
+			BuildTimeout: 3 * time.Hour,
+			BuildSystems: []string{},
 		},
 		State: StateConfig{Path: DefaultStatePath},
 		Server: ServerConfig{
@@ -218,6 +269,7 @@ func Default() *Config {
 			CycleInterval: 6 * time.Hour,
 			MaxBodyBytes:  25 << 20,
 		},
+		Compare: []CompareConfig{},
 	}
 }
 
@@ -260,8 +312,9 @@ func EnvVars() []string {
 // Load reads, decodes and validates the file at path, then applies the
 // environment overrides (MARKBOT_*; see EnvVars). Relative file paths in
 // the file (github.private_key_file, github.webhook_secret_file, a local
-// packages.source, state.path) are taken relative to the file's directory;
-// paths from the environment are used as given.
+// packages.source, state.path, probe.build_dir, probe.log_dir) are taken
+// relative to the file's directory; paths from the environment are used as
+// given.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -323,6 +376,8 @@ func (c *Config) resolvePaths(dir string) {
 		"github.webhook_secret_file": &c.GitHub.WebhookSecretFile,
 		"packages.source":            &c.Packages.Source,
 		"state.path":                 &c.State.Path,
+		"probe.build_dir":            &c.Probe.BuildDir,
+		"probe.log_dir":              &c.Probe.LogDir,
 	} {
 		if _, fromFile := c.pos[key]; !fromFile || *p == "" || filepath.IsAbs(*p) || isURL(*p) ||
 			strings.ContainsAny(*p, "\n\r") {
@@ -390,10 +445,19 @@ func (h HydraConfig) JobsetParts() (project, jobset string) {
 	return project, jobset
 }
 
-// ProbeJobsetParts splits ProbeJobset; both are "" when it is not set.
-func (h HydraConfig) ProbeJobsetParts() (project, jobset string) {
-	project, jobset, _ = strings.Cut(h.ProbeJobset, "/")
+// ProbeJobsetParts splits HydraJobset; both are "" when it is not set.
+func (p ProbeConfig) ProbeJobsetParts() (project, jobset string) {
+	project, jobset, _ = strings.Cut(p.HydraJobset, "/")
 	return project, jobset
+}
+
+// ProbeLogDir is where local build probes keep their logs: probe.log_dir,
+// else the directory probe-logs next to state.path.
+func (c *Config) ProbeLogDir() string {
+	if c.Probe.LogDir != "" {
+		return c.Probe.LogDir
+	}
+	return filepath.Join(filepath.Dir(c.State.Path), "probe-logs")
 }
 
 // RepositoryParts splits Repository into owner and name.

@@ -93,8 +93,27 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 			if k.HeadComment == "" && k.LineComment == "" && v.LineComment == "" {
 				t.Errorf("example: %s has no comment", full)
 			}
-			if fi, ok := index[k.Value]; ok && typ.Field(fi).Type.Kind() == reflect.Struct {
-				walk(v, full, typ.Field(fi).Type)
+			fi, ok := index[k.Value]
+			if !ok {
+				continue
+			}
+			switch ft := typ.Field(fi).Type; {
+			case ft.Kind() == reflect.Struct:
+				walk(v, full, ft)
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+				// A list of mappings: its comment documents every key of
+				// an entry (the example's list may be empty), and any
+				// entry given is walked like a section.
+				comment := k.HeadComment + k.LineComment + v.LineComment
+				ek, _ := yamlFields(ft.Elem())
+				for _, name := range ek {
+					if !strings.Contains(comment, name) {
+						t.Errorf("example: the comment of %s does not document %s", full, name)
+					}
+				}
+				for j, item := range v.Content {
+					walk(item, fmt.Sprintf("%s[%d]", full, j), ft.Elem())
+				}
 			}
 		}
 		for _, name := range names {
@@ -109,7 +128,18 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 func TestStringRoundTrip(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	c.Hydra.ProbeJobset = "nixpkgs/unstable-probe"
+	c.Probe.HydraJobset = "nixpkgs/unstable-probe"
+	c.Probe.Every = 36 * time.Hour
+	c.Probe.BuildCommand = []string{"nix-build", "--no-out-link", "-A", "{attr}", "--argstr", "system", "{system}", ""}
+	c.Probe.BuildDir = "/srv/nixpkgs"
+	c.Probe.BuildEnv = []string{"NIXPKGS_ALLOW_BROKEN=1", "EMPTY="}
+	c.Probe.BuildTimeout = 90 * time.Minute
+	c.Probe.BuildSystems = []string{"aarch64-linux", "x86_64-linux"}
+	c.Probe.LogDir = "relative/logs"
+	c.Compare = []CompareConfig{
+		{Base: "nixpkgs/unstable", Head: "nixpkgs/staging-next", PostTo: "NixOS/nixpkgs#123456"},
+		{Base: "nixpkgs/unstable", Head: "nixpkgs/python-updates", PostTo: "NixOS/nixpkgs#7"},
+	}
 	c.Hydra.UserAgentContact = "ops@example.org"
 	c.Hydra.RequestsPerSecond = 0.5
 	c.Hydra.Evaluations = 8
@@ -147,6 +177,11 @@ func TestUnknownKeys(t *testing.T) {
 		{"version: 1\ngithub:\n  token: ghp_abc\n", `markbot.yaml:3:3: unknown key "github.token" (secrets are never inline: set MARKBOT_GITHUB_TOKEN)`},
 		{"version: 1\ngithub:\n  private_key: x\n", `unknown key "github.private_key" (secrets are never inline: use github.private_key_file`},
 		{"version: 1\ngithub:\n  webhook_secret: x\n", `unknown key "github.webhook_secret" (secrets are never inline`},
+		// Keys an earlier markbot read say where they went.
+		{"version: 1\nhydra:\n  probe_jobset: nixpkgs/probe\n", `markbot.yaml:3:3: unknown key "hydra.probe_jobset" (moved to probe.hydra_jobset)`},
+		{"version: 1\npolicy:\n  evaluations: 3\n  probe_every: 7d\n", `markbot.yaml:4:3: unknown key "policy.probe_every" (moved to probe.every)`},
+		{"version: 1\nprobe:\n  evry: 7d\n", `markbot.yaml:3:3: unknown key "probe.evry" (did you mean "probe.every"?)`},
+		{"version: 1\ncompare:\n  - base: nixpkgs/unstable\n    haed: nixpkgs/staging-next\n", `markbot.yaml:4:5: unknown key "compare[0].haed" (did you mean "compare[0].head"?)`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("markbot.yaml", []byte(tt.yaml))
@@ -226,15 +261,12 @@ func TestInvalidValues(t *testing.T) {
 		{"policy", "ping: everyone", "policy.ping", `want "maintainers" or "none", got "everyone"`},
 		{"policy", "ping_secondary_platforms: yes", "policy.ping_secondary_platforms", `want true or false, got "yes"`},
 		{"policy", "skip_after_close: -1d", "policy.skip_after_close", "must not be negative, got -1d"},
-		{"policy", "probe_every: 10m", "policy.probe_every", "must be at least 1h, got 10m"},
 		{"policy", "evaluations: three", "policy.evaluations", `want an integer, got "three"`},
 		{"policy", "evaluations: 2.5", "policy.evaluations", `want an integer, got "2.5"`},
 		{"policy", "evaluations: [3]", "policy.evaluations", "want an integer, got a list"},
 		{"hydra", "url: ftp://hydra.nixos.org", "hydra.url", `want an http(s) URL without query, like https://host/path, got "ftp://hydra.nixos.org"`},
 		{"hydra", "url: https://u:p@hydra.nixos.org", "hydra.url", `must not carry credentials`},
 		{"hydra", "jobset: unstable", "hydra.jobset", `want PROJECT/JOBSET like nixpkgs/unstable, got "unstable"`},
-		{"hydra", "probe_jobset: nixpkgs/unstable", "hydra.probe_jobset", "must differ from hydra.jobset"},
-		{"hydra", "probe_jobset: /x", "hydra.probe_jobset", `want PROJECT/JOBSET`},
 		{"hydra", "user_agent_contact: a (b)", "hydra.user_agent_contact", "must not contain parentheses"},
 		{"hydra", "user_agent_contact: \"a\\nb\"", "hydra.user_agent_contact", "must be printable ASCII"},
 		{"hydra", "requests_per_second: 3", "hydra.requests_per_second", "must be more than 0 and at most 2 (hydra.nixos.org allows about 2/s), got 3"},
@@ -267,6 +299,47 @@ func TestInvalidValues(t *testing.T) {
 		{"server", "max_body_bytes: 0", "server.max_body_bytes", `must be between 1KiB and 1GiB, got 0`},
 		{"server", "max_body_bytes: 2GiB", "server.max_body_bytes", `got 2GiB`},
 		{"server", "max_body_bytes: lots", "server.max_body_bytes", `want a size in bytes like 26214400 or 25MiB, got "lots"`},
+		{"probe", "hydra_jobset: nixpkgs/unstable", "probe.hydra_jobset", `markbot.yaml:3:17: probe.hydra_jobset: must differ from hydra.jobset, got "nixpkgs/unstable" for both`},
+		{"probe", "hydra_jobset: /x", "probe.hydra_jobset", `markbot.yaml:3:17: probe.hydra_jobset: want PROJECT/JOBSET like nixpkgs/unstable, got "/x"`},
+		{"probe", "every: 10m", "probe.every", "markbot.yaml:3:10: probe.every: must be at least 1h, got 10m"},
+		{"probe", "every: soon", "probe.every", `markbot.yaml:3:10: probe.every: want a duration like 90m, 6h or 14d, got "soon"`},
+		{"probe", "build_command: nix-build", "probe.build_command", `markbot.yaml:3:18: probe.build_command: want a list, got "nix-build"`},
+		{"probe", `build_command: ["", "{attr}"]`, "probe.build_command[0]", `markbot.yaml:3:19: probe.build_command[0]: the program must not be empty`},
+		{"probe", `build_command: ["{system}-build", "{attr}"]`, "probe.build_command[0]", `markbot.yaml:3:19: probe.build_command[0]: the program must not contain a placeholder, got "{system}-build"`},
+		{"probe", `build_command: ["nix-build", "-A", "hello"]`, "probe.build_command", `markbot.yaml:3:18: probe.build_command: must contain {attr} in some element (the package to build), got "nix-build -A hello"`},
+		{"probe", `build_command: ["nix-build", "-A", "{attr}", "{foo}"]`, "probe.build_command[3]", `markbot.yaml:3:48: probe.build_command[3]: unknown placeholder {foo} in "{foo}"; known: {attr}, {system}`},
+		{"probe", `build_command: ["nix-build", "-A", "{attr}.{Attr}"]`, "probe.build_command[2]", `probe.build_command[2]: unknown placeholder {Attr}`},
+		{"probe", `build_command: ["sh", "-c", "${HOME}/b {attr}"]`, "probe.build_command[2]", `unknown placeholder {HOME}`},
+		{"probe", `build_command: ["nix-build", "-A", "{attr}"]`, "probe.build_dir", `markbot.yaml:3:18: probe.build_dir: required with probe.build_command`},
+		{"probe", `build_command: ["nix-build", "-A", "{attr}"]` + "\n  build_dir: ' '", "probe.build_dir", `probe.build_dir: required with probe.build_command`},
+		{"probe", `build_dir: "a\nb"`, "probe.build_dir", `markbot.yaml:3:14: probe.build_dir: want a path, got "a\nb"`},
+		{"probe", `build_env: ["NIXPKGS_ALLOW_BROKEN"]`, "probe.build_env[0]", `markbot.yaml:3:15: probe.build_env[0]: want NAME=value, got "NIXPKGS_ALLOW_BROKEN"`},
+		{"probe", `build_env: ["1X=1"]`, "probe.build_env[0]", `probe.build_env[0]: want NAME=value with NAME like NIXPKGS_ALLOW_BROKEN (letters, digits, _), got "1X=1"`},
+		{"probe", `build_env: ["=1"]`, "probe.build_env[0]", `want NAME=value with NAME`},
+		{"probe", `build_env: ["A B=1"]`, "probe.build_env[0]", `want NAME=value with NAME`},
+		{"probe", `build_env: ["A=1", "A=2"]`, "probe.build_env[1]", `markbot.yaml:3:22: probe.build_env[1]: A is set twice (also probe.build_env[0])`},
+		{"probe", "build_timeout: 30s", "probe.build_timeout", `markbot.yaml:3:18: probe.build_timeout: must be at least 1m, got 30s`},
+		{"probe", "build_systems: [x86_64-linx]", "probe.build_systems[0]", `markbot.yaml:3:19: probe.build_systems[0]: unknown system "x86_64-linx"; known: x86_64-linux`},
+		{"probe", "build_systems: [x86_64-linux, x86_64-linux]", "probe.build_systems[1]", `probe.build_systems[1]: "x86_64-linux" is listed twice`},
+		{"probe", `log_dir: "a\rb"`, "probe.log_dir", `markbot.yaml:3:12: probe.log_dir: want a path`},
+		{"compare", "base: nixpkgs/unstable", "compare", `markbot.yaml:3:3: compare: want a list, got a mapping`},
+		{"compare", "- nixpkgs/unstable", "compare[0]", `markbot.yaml:3:5: compare[0]: want a mapping of keys, got "nixpkgs/unstable"`},
+		{"compare", "- ~", "compare[0]", `markbot.yaml:3:5: compare[0]: empty list item`},
+		{"compare", "- {head: nixpkgs/staging-next, post_to: NixOS/nixpkgs#1}", "compare[0].base", `markbot.yaml:3:5: compare[0].base: required: PROJECT/JOBSET like nixpkgs/unstable`},
+		{"compare", "- {base: nixpkgs/unstable, post_to: NixOS/nixpkgs#1}", "compare[0].head", `markbot.yaml:3:5: compare[0].head: required`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next}", "compare[0].post_to", `markbot.yaml:3:5: compare[0].post_to: required: the pull request or issue the report goes on, OWNER/REPO#N`},
+		{"compare", "- {base: unstable, head: nixpkgs/staging-next, post_to: NixOS/nixpkgs#1}", "compare[0].base", `markbot.yaml:3:12: compare[0].base: want PROJECT/JOBSET like nixpkgs/staging-next, got "unstable"`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging--next, post_to: NixOS/nixpkgs#1}", "compare[0].head", `markbot.yaml:3:36: compare[0].head: want PROJECT/JOBSET`},
+		{"compare", "- {base: nixpkgs/unstable, head: 0nixpkgs/staging, post_to: NixOS/nixpkgs#1}", "compare[0].head", `compare[0].head: want PROJECT/JOBSET like nixpkgs/unstable, got "0nixpkgs/staging"`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/unstable, post_to: NixOS/nixpkgs#1}", "compare[0].head", `markbot.yaml:3:36: compare[0].head: must differ from compare[0].base, got "nixpkgs/unstable" for both`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: NixOS/nixpkgs}", "compare[0].post_to", `markbot.yaml:3:67: compare[0].post_to: want OWNER/REPO#N like NixOS/nixpkgs#123456, got "NixOS/nixpkgs"`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 'NixOS/nixpkgs#0'}", "compare[0].post_to", `got "NixOS/nixpkgs#0"`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 'Nix OS/nixpkgs#1'}", "compare[0].post_to", `got "Nix OS/nixpkgs#1"`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 'a/b/c#1'}", "compare[0].post_to", `got "a/b/c#1"`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 5}", "compare[0].post_to", `got "5"`},
+		{"compare", "- {base: nixpkgs/unstable, head: [a], post_to: NixOS/nixpkgs#1}", "compare[0].head", `markbot.yaml:3:36: compare[0].head: want a string, got a list`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 'NixOS/nixpkgs#1'}\n  - {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 'NixOS/nixpkgs#1'}", "compare[1]", `markbot.yaml:4:5: compare[1]: the same entry as compare[0]`},
+		{"compare", "- {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: 'NixOS/nixpkgs#1', base: x/y}", "compare[0].base", `compare[0].base: given twice (first at line 3)`},
 		{"server", "nested: {a: 1}", "server.nested", `unknown key "server.nested"`},
 		{"server", "listen: a\n  listen: b", "server.listen", `markbot.yaml:4:3: server.listen: given twice (first at line 3)`},
 	}
@@ -612,7 +685,8 @@ hydra:
   user_agent_contact: ops@example.org
   requests_per_second: 2
   jobset: nixpkgs/trunk
-  probe_jobset: markbot/probe
+probe:
+  hydra_jobset: markbot/probe
 github:
   repository: NixOS/nixpkgs
   fork: markbot-bot
@@ -661,7 +735,7 @@ policy:
 	if pr, js := c.Hydra.JobsetParts(); pr != "nixpkgs" || js != "trunk" {
 		t.Errorf("JobsetParts %q %q", pr, js)
 	}
-	if pr, js := c.Hydra.ProbeJobsetParts(); pr != "markbot" || js != "probe" {
+	if pr, js := c.Probe.ProbeJobsetParts(); pr != "markbot" || js != "probe" {
 		t.Errorf("ProbeJobsetParts %q %q", pr, js)
 	}
 	if o, r := c.GitHub.HeadRepository(); o != "markbot-bot" || r != "nixpkgs" {
@@ -758,5 +832,109 @@ func TestParseByteSize(t *testing.T) {
 	}
 	if s := ByteSize(25 << 20).String(); s != "25MiB" {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// TestProbePaths: probe.build_dir and probe.log_dir from the file are
+// relative to it; ProbeLogDir defaults to probe-logs next to state.path.
+func TestProbePaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml     string
+		buildDir, logs string
+	}{
+		{"defaults", "version: 1\n", "", "/var/lib/markbot/probe-logs"},
+		{"default log dir follows state.path", "version: 1\nstate:\n  path: db/markbot.db\n", "", "/etc/markbot/db/probe-logs"},
+		{"relative", "version: 1\nprobe:\n  build_command: [nix-build, -A, '{attr}']\n  build_dir: nixpkgs\n  log_dir: logs\n",
+			"/etc/markbot/nixpkgs", "/etc/markbot/logs"},
+		{"absolute", "version: 1\nprobe:\n  build_command: [nix-build, -A, '{attr}']\n  build_dir: /srv/nixpkgs\n  log_dir: /var/log/markbot\n",
+			"/srv/nixpkgs", "/var/log/markbot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parse("/etc/markbot/markbot.yaml", []byte(tt.yaml), nil, "/etc/markbot")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Probe.BuildDir != tt.buildDir || c.ProbeLogDir() != tt.logs {
+				t.Errorf("build_dir %q, ProbeLogDir %q; want %q, %q", c.Probe.BuildDir, c.ProbeLogDir(), tt.buildDir, tt.logs)
+			}
+		})
+	}
+}
+
+// TestProbeAndCompareValues: valid probe and compare sections decode to
+// the values given.
+func TestProbeAndCompareValues(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("m.yaml", []byte(`version: 1
+probe:
+  hydra_jobset: nixpkgs/unstable-allow-broken
+  every: 1d
+  build_command: [nix-build, --no-out-link, -A, "{attr}", --argstr, system, "{system}"]
+  build_dir: /srv/nixpkgs
+  build_env: [NIXPKGS_ALLOW_BROKEN=1, "X=a=b", "EMPTY="]
+  build_timeout: 1m
+  build_systems: [aarch64-linux]
+compare:
+  - base: nixpkgs/unstable
+    head: nixpkgs/staging-next
+    post_to: NixOS/nixpkgs#123456
+  - {base: nixpkgs/unstable, head: nixpkgs/staging-next, post_to: NixOS/nixpkgs#7}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ProbeConfig{
+		HydraJobset:  "nixpkgs/unstable-allow-broken",
+		Every:        24 * time.Hour,
+		BuildCommand: []string{"nix-build", "--no-out-link", "-A", "{attr}", "--argstr", "system", "{system}"},
+		BuildDir:     "/srv/nixpkgs",
+		BuildEnv:     []string{"NIXPKGS_ALLOW_BROKEN=1", "X=a=b", "EMPTY="},
+		BuildTimeout: time.Minute,
+		BuildSystems: []string{"aarch64-linux"},
+	}
+	if !reflect.DeepEqual(c.Probe, want) {
+		t.Errorf("probe:\n got %+v\nwant %+v", c.Probe, want)
+	}
+	wantCompare := []CompareConfig{
+		{Base: "nixpkgs/unstable", Head: "nixpkgs/staging-next", PostTo: "NixOS/nixpkgs#123456"},
+		{Base: "nixpkgs/unstable", Head: "nixpkgs/staging-next", PostTo: "NixOS/nixpkgs#7"},
+	}
+	if !reflect.DeepEqual(c.Compare, wantCompare) {
+		t.Errorf("compare: got %+v", c.Compare)
+	}
+	if got := c.pos["compare[1].post_to"]; got != "m.yaml:14:67" {
+		t.Errorf("position of compare[1].post_to: %q", got)
+	}
+}
+
+// TestExampleCommentedValues: the values the example shows in comments
+// (the compare entry, the build command and environment) are valid.
+func TestExampleCommentedValues(t *testing.T) {
+	t.Parallel()
+	var entry, command, env []string
+	for _, line := range strings.Split(string(readExample(t)), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#   compare:"), len(entry) > 0 && strings.HasPrefix(line, "#     "):
+			entry = append(entry, strings.TrimPrefix(line, "#   "))
+		case strings.HasPrefix(line, `  #   ["nix-build"`):
+			command = append(command, strings.TrimPrefix(line, "  #   "))
+		case strings.Contains(line, `e.g. ["NIXPKGS_ALLOW_BROKEN=1"]`):
+			_, v, _ := strings.Cut(line, "e.g. ")
+			env = append(env, strings.TrimSuffix(v, "."))
+		}
+	}
+	if len(entry) != 4 || len(command) != 1 || len(env) != 1 {
+		t.Fatalf("example comments not found: %q %q %q", entry, command, env)
+	}
+	data := "version: 1\nprobe:\n  build_dir: /srv/nixpkgs\n  build_command: " + command[0] +
+		"\n  build_env: " + env[0] + "\n" + strings.Join(entry, "\n") + "\n"
+	c, err := Parse("example", []byte(data))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if len(c.Compare) != 1 || len(c.Probe.BuildCommand) != 7 || len(c.Probe.BuildEnv) != 1 {
+		t.Errorf("parsed %+v %+v", c.Compare, c.Probe)
 	}
 }

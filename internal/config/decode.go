@@ -207,6 +207,13 @@ var inlineSecretHints = map[string]string{
 	"github.webhook_secret": "secrets are never inline: use github.webhook_secret_file or MARKBOT_GITHUB_WEBHOOK_SECRET_FILE",
 }
 
+// movedKeyHints answer keys that an earlier markbot read, naming where
+// they went.
+var movedKeyHints = map[string]string{
+	"hydra.probe_jobset": "moved to probe.hydra_jobset",
+	"policy.probe_every": "moved to probe.every",
+}
+
 func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 	n = resolveAlias(n)
 	if isNull(n) {
@@ -233,6 +240,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		fi, ok := index[k.Value]
 		if !ok {
 			hint := inlineSecretHints[full]
+			if hint == "" {
+				hint = movedKeyHints[full]
+			}
 			if hint == "" {
 				if s := suggest(k.Value, names); s != "" {
 					hint = fmt.Sprintf("did you mean %q?", joinKey(path, s))
@@ -280,6 +290,18 @@ func (d *decoder) value(n *yaml.Node, key string, v reflect.Value) {
 			if isNull(item) {
 				d.fail(item, ikey, "empty list item")
 				ok = false
+				continue
+			}
+			if s.Index(i).Kind() == reflect.Struct {
+				// A list of mappings (compare:): each item's keys are
+				// named like compare[0].head.
+				before := len(d.errs)
+				d.mapping(item, ikey, s.Index(i))
+				if len(d.errs) > before {
+					ok = false
+				} else {
+					d.pos[ikey] = d.where(item)
+				}
 				continue
 			}
 			ok = d.scalar(item, ikey, s.Index(i)) && ok

@@ -46,6 +46,9 @@ func encodeValue(v reflect.Value) *yaml.Node {
 		return encodeStruct(v)
 	case v.Kind() == reflect.Slice:
 		n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		if v.Type().Elem().Kind() == reflect.Struct && v.Len() > 0 {
+			n.Style = 0 // a list of mappings reads best one item a block
+		}
 		for i := range v.Len() {
 			n.Content = append(n.Content, encodeValue(v.Index(i)))
 		}

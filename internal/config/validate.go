@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/nixpkgs-markbot/markbot/internal/compare"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
@@ -28,6 +29,13 @@ const MaxReviewers = 15
 
 // MinCycleInterval is the shortest server.cycle_interval.
 const MinCycleInterval = 5 * time.Minute
+
+// MinProbeEvery is the shortest probe.every; MinBuildTimeout the shortest
+// probe.build_timeout.
+const (
+	MinProbeEvery   = time.Hour
+	MinBuildTimeout = time.Minute
+)
 
 // statusReasons says why a status is not evidence of the package's own
 // failure; statuses not listed here and not allowed are unknown.
@@ -58,6 +66,10 @@ var (
 	loginRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
 	// GitHub repository names.
 	repoNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+	// Environment variable names.
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// A placeholder in probe.build_command: {word}.
+	placeholderRE = regexp.MustCompile(`\{[A-Za-z0-9_]*\}`)
 )
 
 // checker collects validation errors, each placed where its value came
@@ -68,8 +80,14 @@ type checker struct {
 }
 
 func (k *checker) fail(key, format string, args ...any) {
-	where := k.c.pos[key]
-	if env, ok := k.c.env[key]; ok {
+	k.failAt(key, key, format, args...)
+}
+
+// failAt reports a problem with key placed where posKey's value came from
+// (for a key that is missing because of another one that is set).
+func (k *checker) failAt(key, posKey, format string, args ...any) {
+	where := k.c.pos[posKey]
+	if env, ok := k.c.env[posKey]; ok {
 		where = env
 	}
 	k.errs = append(k.errs, &Error{Where: where, Key: key, Msg: fmt.Sprintf(format, args...)})
@@ -86,12 +104,14 @@ func (c *Config) Validate() error {
 	k.github()
 	k.packages()
 	k.policy()
+	k.probe()
 	if strings.TrimSpace(c.State.Path) == "" {
 		k.fail("state.path", "must not be empty")
 	} else if strings.ContainsAny(c.State.Path, "\x00\n\r") {
 		k.fail("state.path", "want a file path, got %s", quote(c.State.Path))
 	}
 	k.server()
+	k.compare()
 	return joinErrors(k.errs)
 }
 
@@ -99,12 +119,6 @@ func (k *checker) hydra() {
 	h := k.c.Hydra
 	k.httpURL("hydra.url", h.URL)
 	k.jobset("hydra.jobset", h.Jobset)
-	if h.ProbeJobset != "" {
-		k.jobset("hydra.probe_jobset", h.ProbeJobset)
-		if h.ProbeJobset == h.Jobset {
-			k.fail("hydra.probe_jobset", "must differ from hydra.jobset, got %s for both", quote(h.Jobset))
-		}
-	}
 	if c := h.UserAgentContact; c != "" {
 		switch {
 		case len(c) > 200:
@@ -310,9 +324,6 @@ func (k *checker) policy() {
 	if p.SkipAfterClose < 0 {
 		k.fail("policy.skip_after_close", "must not be negative, got %s", FormatDuration(p.SkipAfterClose))
 	}
-	if p.ProbeEvery < time.Hour {
-		k.fail("policy.probe_every", "must be at least 1h, got %s", FormatDuration(p.ProbeEvery))
-	}
 	// failures.Policy has its own checks; the ones above cover them, this
 	// catches a drift between the two.
 	if len(k.errs) == before {
@@ -360,5 +371,118 @@ func (k *checker) server() {
 	}
 	if s.MaxBodyBytes < 1<<10 || s.MaxBodyBytes > 1<<30 {
 		k.fail("server.max_body_bytes", "must be between 1KiB and 1GiB, got %s", s.MaxBodyBytes)
+	}
+}
+
+func (k *checker) probe() {
+	p := k.c.Probe
+	if p.HydraJobset != "" {
+		k.jobset("probe.hydra_jobset", p.HydraJobset)
+		if p.HydraJobset == k.c.Hydra.Jobset {
+			k.fail("probe.hydra_jobset", "must differ from hydra.jobset, got %s for both", quote(p.HydraJobset))
+		}
+	}
+	if p.Every < MinProbeEvery {
+		k.fail("probe.every", "must be at least %s, got %s", FormatDuration(MinProbeEvery), FormatDuration(p.Every))
+	}
+	hasAttr := false
+	for i, arg := range p.BuildCommand {
+		key := fmt.Sprintf("probe.build_command[%d]", i)
+		phs := placeholderRE.FindAllString(arg, -1)
+		for _, ph := range phs {
+			if !slices.Contains(BuildPlaceholders, ph) {
+				k.fail(key, "unknown placeholder %s in %s; known: %s", ph, quote(arg), strings.Join(BuildPlaceholders, ", "))
+			}
+		}
+		switch {
+		case strings.ContainsRune(arg, 0):
+			k.fail(key, "must not contain a NUL byte")
+		case i == 0 && arg == "":
+			k.fail(key, "the program must not be empty")
+		case i == 0 && len(phs) > 0:
+			k.fail(key, "the program must not contain a placeholder, got %s", quote(arg))
+		}
+		hasAttr = hasAttr || strings.Contains(arg, PlaceholderAttr)
+	}
+	if len(p.BuildCommand) > 0 {
+		if !hasAttr {
+			k.fail("probe.build_command", "must contain %s in some element (the package to build), got %s",
+				PlaceholderAttr, quote(strings.Join(p.BuildCommand, " ")))
+		}
+		if strings.TrimSpace(p.BuildDir) == "" {
+			k.failAt("probe.build_dir", "probe.build_command", "required with probe.build_command: the nixpkgs checkout the command runs in")
+		}
+	}
+	k.path("probe.build_dir", p.BuildDir)
+	seen := map[string]int{}
+	for i, e := range p.BuildEnv {
+		key := fmt.Sprintf("probe.build_env[%d]", i)
+		name, _, ok := strings.Cut(e, "=")
+		switch {
+		case !ok:
+			k.fail(key, "want NAME=value, got %s", quote(e))
+		case !envNameRE.MatchString(name):
+			k.fail(key, "want NAME=value with NAME like NIXPKGS_ALLOW_BROKEN (letters, digits, _), got %s", quote(e))
+		case strings.ContainsRune(e, 0):
+			k.fail(key, "must not contain a NUL byte")
+		default:
+			if j, dup := seen[name]; dup {
+				k.fail(key, "%s is set twice (also probe.build_env[%d])", name, j)
+			}
+			seen[name] = i
+		}
+	}
+	if p.BuildTimeout < MinBuildTimeout {
+		k.fail("probe.build_timeout", "must be at least %s, got %s", FormatDuration(MinBuildTimeout), FormatDuration(p.BuildTimeout))
+	}
+	for i, s := range p.BuildSystems {
+		key := fmt.Sprintf("probe.build_systems[%d]", i)
+		switch {
+		case !slices.Contains(KnownSystems, s):
+			k.fail(key, "unknown system %s; known: %s", quote(s), strings.Join(KnownSystems, ", "))
+		case slices.Index(p.BuildSystems, s) < i:
+			k.fail(key, "%s is listed twice", quote(s))
+		}
+	}
+	k.path("probe.log_dir", p.LogDir)
+}
+
+// path checks an optional file or directory path.
+func (k *checker) path(key, p string) {
+	if strings.ContainsAny(p, "\x00\n\r") {
+		k.fail(key, "want a path, got %s", quote(p))
+	}
+}
+
+func (k *checker) compare() {
+	seen := map[CompareConfig]int{}
+	for i, e := range k.c.Compare {
+		item := fmt.Sprintf("compare[%d]", i)
+		for _, f := range []struct{ name, v string }{{"base", e.Base}, {"head", e.Head}} {
+			key := item + "." + f.name
+			switch _, ok := compare.ParseJobset(f.v); {
+			case f.v == "":
+				k.failAt(key, item, "required: PROJECT/JOBSET like nixpkgs/unstable")
+			case !ok:
+				k.fail(key, "want PROJECT/JOBSET like nixpkgs/staging-next, got %s", quote(f.v))
+			default:
+				k.jobset(key, f.v)
+			}
+		}
+		if e.Base != "" && e.Base == e.Head {
+			k.fail(item+".head", "must differ from %s.base, got %s for both", item, quote(e.Head))
+		}
+		key := item + ".post_to"
+		t, ok := compare.ParseTarget(e.PostTo)
+		switch {
+		case e.PostTo == "":
+			k.failAt(key, item, "required: the pull request or issue the report goes on, OWNER/REPO#N")
+		case !ok || !loginRE.MatchString(t.Owner) || !repoNameRE.MatchString(t.Repo) || t.Repo == "." || t.Repo == "..":
+			k.fail(key, "want OWNER/REPO#N like NixOS/nixpkgs#123456, got %s", quote(e.PostTo))
+		}
+		if j, dup := seen[e]; dup {
+			k.fail(item, "the same entry as compare[%d]", j)
+		}
+		seen[e] = i
 	}
 }

@@ -78,8 +78,9 @@ version: 1
 hydra:
   url: %s
   jobset: nixpkgs/unstable
-  probe_jobset: %s
   evaluations: %d
+probe:
+  hydra_jobset: %s
 github:
   api_url: %s
   repository: NixOS/nixpkgs
@@ -88,7 +89,7 @@ packages:
   source: packages.json
 state:
   path: state/markbot.db
-`, w.HydraURL, ProbeJobset, Evaluations, w.GitHub.URL())
+`, w.HydraURL, Evaluations, ProbeJobset, w.GitHub.URL())
 	w.Config = filepath.Join(w.Dir, "markbot.yaml")
 	if err := os.WriteFile(w.Config, []byte(cfg), 0o644); err != nil {
 		w.Close()
