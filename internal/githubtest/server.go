@@ -42,6 +42,10 @@ type User struct {
 	Type string
 	// Collaborator users may be requested as reviewers.
 	Collaborator bool
+	// Email, if set, links commits with this author or committer email to
+	// the user (as do login@users.noreply.github.com and
+	// id+login@users.noreply.github.com).
+	Email string
 }
 
 // Team is an organisation team; team reviewers must be teams of the
@@ -422,7 +426,12 @@ func (s *Server) File(rev, path string) ([]byte, error) {
 func (s *Server) Commit(branch, message string, files map[string]*string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.upstream
+	return s.commitLocked(s.upstream, branch, message, files, ident{Name: "A Human", Email: "human@example.invalid", When: s.now()})
+}
+
+// commitLocked writes files as one commit by id on top of branch in r and
+// moves the branch (s.mu held).
+func (s *Server) commitLocked(r *repo, branch, message string, files map[string]*string, id ident) (string, error) {
 	ref := "refs/heads/" + branch
 	parent, ok := r.git.refSHA(ref)
 	if !ok {
@@ -437,7 +446,6 @@ func (s *Server) Commit(branch, message string, files map[string]*string) (strin
 	if err != nil {
 		return "", err
 	}
-	id := ident{Name: "A Human", Email: "human@example.invalid", When: s.now()}
 	sha, err := r.git.commitTree(tree, []string{parent}, message, id, id)
 	if err != nil {
 		return "", err
