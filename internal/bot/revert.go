@@ -42,6 +42,8 @@ type RevertStore interface {
 	SetMarkerPosition(ctx context.Context, id int64, file string, line int) error
 	Log(ctx context.Context, e state.Event) (int64, error)
 	Events(ctx context.Context, f state.EventFilter) ([]state.Event, error)
+	RecordProbes(ctx context.Context, ps []state.Probe) ([]state.Probe, error)
+	LatestProbes(ctx context.Context, id int64) ([]state.Probe, error)
 }
 
 var (
@@ -50,9 +52,13 @@ var (
 	_ RevertStore  = (*state.Store)(nil)
 )
 
-// probeEvent is the event kind Revert logs after each probe; Every is
-// measured from the newest one.
+// probeEvent is the event kind Revert logs after each probe round.
 const probeEvent = "revert.probe"
+
+// ProbeRequestedEvent is the event kind that asks for a marker's attribute
+// (the event's Attr) to be probed at the next Revert, whenever it was last
+// probed ("@markbot recheck").
+const ProbeRequestedEvent = "probe.requested"
 
 // RevertOptions configure Revert.
 type RevertOptions struct {
@@ -60,15 +66,22 @@ type RevertOptions struct {
 	// from (Base default "master").
 	Owner, Repo, Base string
 	// ProbeProject and ProbeJobset name the jobset evaluated with
-	// allowBroken (hydra.probe_jobset). Empty: no probe; only the markers'
-	// fate on the base branch is read.
+	// allowBroken (probe.hydra_jobset). Empty: no Hydra probe.
 	ProbeProject, ProbeJobset string
 	Cache                     *hydra.Cache
+	// Local, if set, is the local build probe (probe.build_command): it
+	// builds what the Hydra probe did not, on the systems it can build.
+	// With neither probe only the markers' fate on the base branch is read.
+	Local *LocalBuilder
 	// Systems are the systems a marker covering every system must build on
-	// (default: those the probe built it on).
+	// (default: those the probes built it on).
 	Systems []string
-	// Every: when the last probe (a "revert.probe" event) is more recent
-	// than this, Revert does nothing (policy.probe_every). 0: every call.
+	// Master is the newest evaluation of the watched jobset (the cycle's;
+	// nil: unknown). A marker whose derivation there differs from the one
+	// it was last probed at is due at once.
+	Master *hydra.EvalRecords
+	// Every (probe.every): a marker whose derivation did not change is
+	// probed when its last probe is at least this old. 0: every call.
 	Every time.Duration
 	// Index, if set, gives the unmark PRs their maintainers as reviewers.
 	Index func(context.Context) (Index, error)
@@ -89,8 +102,18 @@ func (n RevertNote) String() string { return n.Attr + ": " + n.Reason }
 
 // RevertSummary is what one Revert saw and did.
 type RevertSummary struct {
-	// NotDue is true when the last probe is more recent than Every.
+	// NotDue is true when probes are configured but no marker was due:
+	// every one was probed less than Every ago and its derivation did not
+	// change since.
 	NotDue bool
+	// Due are the markers probed this time, and why.
+	Due []RevertNote
+	// Builds are the local builds run, with their outcome and log.
+	Builds []RevertNote
+	// ProbeErrors are probes that could not run (the local command failed
+	// to start, the Hydra probe jobset could not be read); their markers
+	// are tried again next time.
+	ProbeErrors []RevertNote
 	// Checked is the number of markers read at the base branch.
 	Checked int
 	// HumanOwned are markers a human edited or removed: let go.
@@ -107,8 +130,8 @@ type RevertSummary struct {
 	// Partial are markers green on some of their systems only: not
 	// reverted (narrowing a marker to the failing systems is not done yet).
 	Partial []RevertNote
-	// Failing are markers the probe does not show green (failing, not
-	// built, or a probe older than the marker).
+	// Failing are due markers the probes do not show green (failing, not
+	// built, or a Hydra probe older than the marker).
 	Failing []RevertNote
 	// Publish is the unmark publication (nil when nothing was proposed).
 	Publish *prs.Result
@@ -146,18 +169,6 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		o.Now = time.Now
 	}
 	sum := &RevertSummary{}
-	if o.Every > 0 {
-		last, err := st.Events(ctx, state.EventFilter{Kind: probeEvent, Limit: 1})
-		if err != nil {
-			return nil, fmt.Errorf("revert: %w", err)
-		}
-		if len(last) > 0 && o.Now().Sub(last[0].At) < o.Every {
-			sum.NotDue = true
-			log.WithFields(logrus.Fields{"last_probe": last[0].At.UTC().Format(time.RFC3339), "every": o.Every}).Debug("revert: probe not due")
-			return sum, nil
-		}
-	}
-
 	// Sync: merged mark PRs make markers merged.
 	pending, err := st.Markers(ctx, state.Proposed, state.Reverting)
 	if err != nil {
@@ -225,25 +236,95 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 			tracked = append(tracked, m)
 		}
 	}
-	if o.ProbeJobset == "" || len(tracked) == 0 {
+	if (o.ProbeJobset == "" && o.Local == nil) || len(tracked) == 0 {
 		return sum, nil
 	}
 
-	// Probe.
-	records, err := h.History(ctx, o.Cache, o.ProbeProject, o.ProbeJobset, 1)
-	if err != nil {
-		return sum, fmt.Errorf("revert: probe: reading %s/%s: %w", o.ProbeProject, o.ProbeJobset, err)
+	// Which markers are due.
+	cur := currentDrvs(o.Master, tracked)
+	var due []state.Marker
+	for _, m := range tracked {
+		latest, err := st.LatestProbes(ctx, m.ID)
+		if err != nil {
+			return sum, fmt.Errorf("revert: %w", err)
+		}
+		req, err := st.Events(ctx, state.EventFilter{Kind: ProbeRequestedEvent, Attr: m.Attr, Limit: 1})
+		if err != nil {
+			return sum, fmt.Errorf("revert: %w", err)
+		}
+		var requested time.Time
+		if len(req) > 0 {
+			requested = req[0].At
+		}
+		if o.ProbeJobset == "" && !slices.ContainsFunc(markerSystems(m, o.Systems), o.Local.CanBuild) {
+			sum.Failing = append(sum.Failing, RevertNote{m.Attr, "no probe covers its systems (no probe.hydra_jobset; probe.build_systems do not include them)"})
+			continue
+		}
+		if why := dueReason(m, latest, cur, requested, o.Now(), o.Every); why != "" {
+			due = append(due, m)
+			sum.Due = append(sum.Due, RevertNote{m.Attr, why})
+			log.WithFields(logrus.Fields{"attr": m.Attr, "marker": m.ID}).Debug("probe: due: " + why)
+		}
 	}
-	probe := records[0]
-	sum.ProbeEval = probe.Eval
-	changes, partial, failing := ProbeChanges(tracked, probe, o.Systems, h.BuildURL)
-	sum.Partial, sum.Failing = partial, failing
-	for _, n := range partial {
-		log.WithFields(logrus.Fields{"attr": n.Attr, "eval": probe.Eval}).Info("probe: not reverted: " + n.Reason)
+	if len(due) == 0 {
+		sum.NotDue = true
+		log.WithFields(logrus.Fields{"tracked": len(tracked), "every": o.Every}).Debug("revert: no marker due for a probe")
+		return sum, nil
 	}
-	for _, n := range failing {
-		log.WithFields(logrus.Fields{"attr": n.Attr, "eval": probe.Eval}).Debug("probe: not reverted: " + n.Reason)
+
+	// Probe: Hydra's allowBroken jobset first, then local builds of what it
+	// did not build.
+	round := map[int64][]state.Probe{} // this round's results, by marker
+	notes := map[int64]string{}        // why a marker has no Hydra result
+	if o.ProbeJobset != "" {
+		records, err := h.History(ctx, o.Cache, o.ProbeProject, o.ProbeJobset, 1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return sum, ctx.Err()
+			}
+			if o.Local == nil {
+				return sum, fmt.Errorf("revert: probe: reading %s/%s: %w", o.ProbeProject, o.ProbeJobset, err)
+			}
+			log.WithError(err).Warn("probe: cannot read the Hydra probe jobset; local builds only this time")
+			sum.ProbeErrors = append(sum.ProbeErrors, RevertNote{o.ProbeProject + "/" + o.ProbeJobset, err.Error()})
+		} else {
+			sum.ProbeEval = records[0].Eval
+			for id, ps := range hydraProbes(due, records[0], h.BuildURL, o.Now(), notes) {
+				round[id] = ps
+				if !o.DryRun {
+					if _, err := st.RecordProbes(ctx, ps); err != nil {
+						return sum, fmt.Errorf("revert: %w", err)
+					}
+				}
+			}
+		}
 	}
+	if o.Local != nil {
+		if err := localProbes(ctx, st, o, due, cur, round, sum, log); err != nil {
+			return sum, err
+		}
+	}
+
+	// Decide from each due marker's newest results.
+	var changes []prs.Change
+	for _, m := range due {
+		latest, err := st.LatestProbes(ctx, m.ID)
+		if err != nil {
+			return sum, fmt.Errorf("revert: %w", err)
+		}
+		c, note, green := decideProbe(m, mergeProbes(latest, round[m.ID]), o.Systems, notes[m.ID])
+		switch {
+		case c != nil:
+			changes = append(changes, *c)
+		case green:
+			sum.Partial = append(sum.Partial, note)
+			log.WithFields(logrus.Fields{"attr": note.Attr}).Info("probe: not reverted: " + note.Reason)
+		default:
+			sum.Failing = append(sum.Failing, note)
+			log.WithFields(logrus.Fields{"attr": note.Attr}).Debug("probe: not reverted: " + note.Reason)
+		}
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Attr() < changes[j].Attr() })
 	if len(changes) > 0 && o.Index != nil {
 		idx, err := o.Index(ctx)
 		if err != nil {
@@ -257,13 +338,13 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		}
 	}
 	sum.Changes = changes
-	log.WithFields(logrus.Fields{"eval": probe.Eval, "tracked": len(tracked), "green": len(changes),
-		"partial": len(partial), "failing": len(failing)}).Info("probe: read")
+	counts := logrus.Fields{"eval": sum.ProbeEval, "tracked": len(tracked), "due": len(due), "builds": len(sum.Builds),
+		"green": len(changes), "partial": len(sum.Partial), "failing": len(sum.Failing)}
+	log.WithFields(counts).Info("probe: read")
 	if !o.DryRun {
-		details, _ := json.Marshal(map[string]any{"eval": probe.Eval, "tracked": len(tracked), "green": len(changes),
-			"partial": len(partial), "failing": len(failing)})
+		details, _ := json.Marshal(counts)
 		if _, err := st.Log(ctx, state.Event{Kind: probeEvent, Details: details,
-			Message: fmt.Sprintf("probe %s/%s evaluation %d: %d of %d markers green", o.ProbeProject, o.ProbeJobset, probe.Eval, len(changes), len(tracked))}); err != nil {
+			Message: fmt.Sprintf("probe: %d of %d due markers green (%d tracked)", len(changes), len(due), len(tracked))}); err != nil {
 			return sum, fmt.Errorf("revert: %w", err)
 		}
 	}
@@ -389,86 +470,252 @@ func findMarker(m state.Marker, src []byte) fate {
 	return fate{kind: fateHuman, reason: fmt.Sprintf("markbot's marker is no longer where markbot wrote it (%v)", first)}
 }
 
-// ProbeChanges decides from the probe evaluation which tracked markers to
-// revert. A marker's systems (all systems it was marked for; when it covers
-// every system, systems or else the systems the probe built it on) must
-// each have at least one of its attributes built by the probe, and every
-// attribute built there must have succeeded. A probe evaluation older than
-// the marker says nothing about it. Green on some systems only is partial:
-// not reverted (narrowing is a later step).
-func ProbeChanges(markers []state.Marker, probe *hydra.EvalRecords, systems []string, buildURL func(int64) string) (changes []prs.Change, partial, failing []RevertNote) {
-	type key struct{ attr, system string }
-	built := map[key][]hydra.Record{}
+type probeKey struct{ attr, system string }
+
+// currentDrvs maps the tracked markers' attributes and systems to their
+// derivations in the newest evaluation of the watched jobset.
+func currentDrvs(master *hydra.EvalRecords, markers []state.Marker) map[probeKey]string {
+	cur := map[probeKey]string{}
+	if master == nil {
+		return cur
+	}
 	want := map[string]bool{}
 	for _, m := range markers {
 		for _, a := range attrsOf(m) {
 			want[a] = true
 		}
 	}
+	for _, r := range master.Records {
+		if attr, ok := nixpkgs.AttrFromJob(r.Job, r.System); ok && want[attr] {
+			cur[probeKey{attr, r.System}] = r.Drv.String()
+		}
+	}
+	return cur
+}
+
+// dueReason says why marker m is due for a probe, or "" when it is not:
+// never probed; a derivation it was probed at changed in the watched
+// jobset; a recheck was asked for after its last probe; or its last probe
+// is at least every old (every 0: always due).
+func dueReason(m state.Marker, latest []state.Probe, cur map[probeKey]string, requested, now time.Time, every time.Duration) string {
+	if len(latest) == 0 {
+		return "never probed"
+	}
+	var newest time.Time
+	for _, p := range latest {
+		if p.At.After(newest) {
+			newest = p.At
+		}
+	}
+	for _, p := range latest {
+		if d, ok := cur[probeKey{p.Attr, p.System}]; ok && p.Drv != "" && d != p.Drv {
+			return fmt.Sprintf("the derivation of %s on %s changed since its last probe", p.Attr, p.System)
+		}
+	}
+	if requested.After(newest) {
+		return "a recheck was asked for"
+	}
+	if age := now.Sub(newest); every <= 0 || age >= every {
+		return fmt.Sprintf("last probed %s ago", age.Round(time.Minute))
+	}
+	return ""
+}
+
+// hydraProbes are the results the probe evaluation holds for the due
+// markers' attributes on the systems they cover, as seen now (a probe's
+// time is when markbot looked, so Every counts from there; the evaluation
+// is in Eval). An evaluation older than a marker says nothing about it
+// (noted in notes).
+func hydraProbes(due []state.Marker, probe *hydra.EvalRecords, buildURL func(int64) string, now time.Time, notes map[int64]string) map[int64][]state.Probe {
+	byAttr := map[string][]hydra.Record{}
 	for _, r := range probe.Records {
-		attr, ok := nixpkgs.AttrFromJob(r.Job, r.System)
-		if ok && want[attr] {
-			built[key{attr, r.System}] = append(built[key{attr, r.System}], r)
+		if attr, ok := nixpkgs.AttrFromJob(r.Job, r.System); ok {
+			byAttr[attr] = append(byAttr[attr], r)
 		}
 	}
 	evalTime := time.Unix(probe.Timestamp, 0)
-	for _, m := range markers {
-		attrs := attrsOf(m)
+	out := map[int64][]state.Probe{}
+	for _, m := range due {
 		if !m.Created.IsZero() && evalTime.Before(m.Created) {
-			failing = append(failing, RevertNote{m.Attr, fmt.Sprintf("probe evaluation %d is older than the marker", probe.Eval)})
+			notes[m.ID] = fmt.Sprintf("probe evaluation %d is older than the marker", probe.Eval)
 			continue
 		}
-		need := m.Systems
-		if len(need) == 0 {
-			need = systems
-			if len(need) == 0 {
-				seen := map[string]bool{}
-				for k := range built {
-					if slices.Contains(attrs, k.attr) && !seen[k.system] {
-						seen[k.system] = true
-						need = append(need, k.system)
-					}
+		for _, a := range attrsOf(m) {
+			for _, r := range byAttr[a] {
+				if len(m.Systems) > 0 && !slices.Contains(m.Systems, r.System) {
+					continue
 				}
-				sort.Strings(need)
+				out[m.ID] = append(out[m.ID], state.Probe{Marker: m.ID, Attr: a, System: r.System, Source: state.ProbeHydra,
+					Drv: r.Drv.String(), OK: r.Status == hydra.StatusSucceeded, Eval: probe.Eval, Build: r.Build,
+					URL: buildURL(r.Build), Detail: fmt.Sprintf("Hydra status %d (%s)", r.Status, r.Status), At: now})
 			}
 		}
-		var green, red, missing []string
-		var evidence int64
-		for _, s := range need {
-			var n int
-			ok := true
-			for _, a := range attrs {
-				for _, r := range built[key{a, s}] {
-					n++
-					if r.Status != hydra.StatusSucceeded {
-						ok = false
-					} else if evidence == 0 {
-						evidence = r.Build
-					}
+		if len(out[m.ID]) == 0 {
+			notes[m.ID] = fmt.Sprintf("not built by probe evaluation %d", probe.Eval)
+		}
+	}
+	return out
+}
+
+// localProbes builds, one at a time, each due marker's attributes on the
+// systems it covers that the local builder can build and this round's
+// Hydra probe did not build. The marker is "probing" while it builds.
+func localProbes(ctx context.Context, st RevertStore, o RevertOptions, due []state.Marker, cur map[probeKey]string,
+	round map[int64][]state.Probe, sum *RevertSummary, log logrus.FieldLogger) error {
+	for _, m := range due {
+		have := map[probeKey]bool{}
+		for _, p := range round[m.ID] {
+			have[probeKey{p.Attr, p.System}] = true
+		}
+		var todo []probeKey
+		for _, a := range attrsOf(m) {
+			for _, s := range markerSystems(m, o.Systems) {
+				if k := (probeKey{a, s}); o.Local.CanBuild(s) && !have[k] {
+					todo = append(todo, k)
 				}
 			}
-			switch {
-			case n == 0:
-				missing = append(missing, s)
-			case ok:
-				green = append(green, s)
-			default:
-				red = append(red, s)
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		if o.DryRun {
+			for _, k := range todo {
+				sum.Builds = append(sum.Builds, RevertNote{k.attr, k.system + ": would build locally"})
+			}
+			continue
+		}
+		if m.State == state.Merged {
+			if _, err := st.TransitionMarker(ctx, m.ID, state.Probing, "local build probe started"); err != nil {
+				return fmt.Errorf("revert: %w", err)
+			}
+		}
+		for _, k := range todo {
+			l := log.WithFields(logrus.Fields{"attr": k.attr, "system": k.system, "marker": m.ID})
+			l.Info("probe: building locally")
+			res, err := o.Local.Build(ctx, k.attr, k.system)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err() // the marker stays "probing"; the next Revert goes on
+				}
+				l.WithError(err).Warn("probe: local build did not run; trying again next time")
+				sum.ProbeErrors = append(sum.ProbeErrors, RevertNote{k.attr, err.Error()})
+				continue
+			}
+			l.WithFields(logrus.Fields{"ok": res.OK, "log": res.Log, "duration": res.Duration.Round(time.Second)}).Info("probe: local build: " + res.Detail)
+			sum.Builds = append(sum.Builds, RevertNote{k.attr, fmt.Sprintf("%s: %s (log %s)", k.system, res.Detail, res.Log)})
+			p := state.Probe{Marker: m.ID, Attr: k.attr, System: k.system, Source: state.ProbeLocal, Drv: cur[k],
+				OK: res.OK, Log: res.Log, Detail: res.Detail}
+			rec, err := st.RecordProbes(ctx, []state.Probe{p})
+			if err != nil {
+				return fmt.Errorf("revert: %w", err)
+			}
+			round[m.ID] = append(round[m.ID], rec...)
+		}
+		if _, err := st.TransitionMarker(ctx, m.ID, state.Merged, "local build probe done"); err != nil {
+			return fmt.Errorf("revert: %w", err)
+		}
+	}
+	return nil
+}
+
+// markerSystems are the systems m covers: its own, or systems when it
+// covers every system.
+func markerSystems(m state.Marker, systems []string) []string {
+	if len(m.Systems) > 0 {
+		return m.Systems
+	}
+	return systems
+}
+
+// mergeProbes is latest with this round's results in place of older ones.
+func mergeProbes(latest, round []state.Probe) []state.Probe {
+	idx := map[probeKey]int{}
+	out := slices.Clone(latest)
+	for i, p := range out {
+		idx[probeKey{p.Attr, p.System}] = i
+	}
+	for _, p := range round {
+		if i, ok := idx[probeKey{p.Attr, p.System}]; ok {
+			if !p.At.Before(out[i].At) {
+				out[i] = p
+			}
+			continue
+		}
+		idx[probeKey{p.Attr, p.System}] = len(out)
+		out = append(out, p)
+	}
+	return out
+}
+
+// decideProbe decides from a marker's newest probe results. Its systems
+// (those it was marked for; when it covers every system, systems, or else
+// the systems probed) must each have a result for at least one of its
+// attributes, and every result there must be green: then it is an unmark
+// change with a green build as evidence. Green on some systems only is
+// partial (green=true, no change): not reverted, narrowing is a later step.
+// none is the reason given when there is no result at all.
+func decideProbe(m state.Marker, latest []state.Probe, systems []string, none string) (c *prs.Change, note RevertNote, green bool) {
+	attrs := attrsOf(m)
+	results := map[probeKey][]state.Probe{}
+	for _, p := range latest {
+		if slices.Contains(attrs, p.Attr) {
+			results[probeKey{p.Attr, p.System}] = append(results[probeKey{p.Attr, p.System}], p)
+		}
+	}
+	need := m.Systems
+	if len(need) == 0 {
+		need = systems
+		if len(need) == 0 {
+			for k := range results {
+				if !slices.Contains(need, k.system) {
+					need = append(need, k.system)
+				}
+			}
+			sort.Strings(need)
+		}
+	}
+	var greenOn, red, missing []string
+	var hydraEvidence, localEvidence *state.Probe
+	for _, s := range need {
+		n, ok := 0, true
+		for _, a := range attrs {
+			for _, p := range results[probeKey{a, s}] {
+				n++
+				switch {
+				case !p.OK:
+					ok = false
+				case p.Source == state.ProbeHydra && hydraEvidence == nil:
+					hydraEvidence = &p
+				case p.Source == state.ProbeLocal && localEvidence == nil:
+					localEvidence = &p
+				}
 			}
 		}
 		switch {
-		case len(need) > 0 && len(green) == len(need):
-			changes = append(changes, prs.Change{Kind: prs.KindUnmark, File: m.File, Line: m.Line, Attrs: attrs,
-				Systems: m.Systems, BuildID: evidence, BuildURL: buildURL(evidence), Since: m.Since})
-		case len(green) > 0:
-			partial = append(partial, RevertNote{m.Attr, fmt.Sprintf("green on %s only; still failing or not built on %s (narrowing the marker is not done yet)",
-				strings.Join(green, ", "), strings.Join(append(red, missing...), ", "))})
-		case len(red) > 0:
-			failing = append(failing, RevertNote{m.Attr, "still failing in the probe on " + strings.Join(red, ", ")})
+		case n == 0:
+			missing = append(missing, s)
+		case ok:
+			greenOn = append(greenOn, s)
 		default:
-			failing = append(failing, RevertNote{m.Attr, fmt.Sprintf("not built by probe evaluation %d", probe.Eval)})
+			red = append(red, s)
 		}
 	}
-	sort.Slice(changes, func(i, j int) bool { return changes[i].Attr() < changes[j].Attr() })
-	return changes, partial, failing
+	switch {
+	case len(need) > 0 && len(greenOn) == len(need):
+		c := &prs.Change{Kind: prs.KindUnmark, File: m.File, Line: m.Line, Attrs: attrs, Systems: m.Systems, Since: m.Since}
+		if e := hydraEvidence; e != nil {
+			c.BuildID, c.BuildURL = e.Build, e.URL
+		} else if e := localEvidence; e != nil {
+			c.Local = &prs.LocalBuild{System: e.System, Time: e.At}
+		}
+		return c, RevertNote{}, true
+	case len(greenOn) > 0:
+		return nil, RevertNote{m.Attr, fmt.Sprintf("green on %s only; still failing or not built on %s (narrowing the marker is not done yet)",
+			strings.Join(greenOn, ", "), strings.Join(append(red, missing...), ", "))}, true
+	case len(red) > 0:
+		return nil, RevertNote{m.Attr, "still failing in the probe on " + strings.Join(red, ", ")}, false
+	case none != "":
+		return nil, RevertNote{m.Attr, none}, false
+	}
+	return nil, RevertNote{m.Attr, "not built by any probe"}, false
 }

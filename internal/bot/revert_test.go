@@ -369,49 +369,95 @@ func TestRevertProbeOlderThanMarkerAndNoProbe(t *testing.T) {
 	}
 }
 
-func TestProbeChanges(t *testing.T) {
+func TestDecideProbe(t *testing.T) {
 	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(attr string, systems ...string) state.Marker {
-		return state.Marker{Attr: attr, Attrs: []string{attr}, File: "f.nix", Line: 3, Systems: systems, Created: created}
+		return state.Marker{ID: 1, Attr: attr, Attrs: []string{attr}, File: "f.nix", Line: 3, Systems: systems, Created: created}
 	}
-	shared := state.Marker{Attr: "p312.r", Attrs: []string{"p312.r", "p313.r"}, File: "r.nix", Line: 9, Systems: []string{"x86_64-linux"}, Created: created}
-	r := func(attr, sys string, status hydra.Status, build int64) hydra.Record {
-		return hydra.Record{Job: attr + "." + sys, System: sys, Status: status, Build: build}
+	shared := state.Marker{ID: 1, Attr: "p312.r", Attrs: []string{"p312.r", "p313.r"}, File: "r.nix", Line: 9, Systems: []string{"x86_64-linux"}, Created: created}
+	hyd := func(attr, sys string, ok bool, build int64) state.Probe {
+		return state.Probe{Marker: 1, Attr: attr, System: sys, Source: state.ProbeHydra, OK: ok, Build: build, URL: url(build), At: created.Add(time.Hour)}
+	}
+	loc := func(attr, sys string, ok bool) state.Probe {
+		return state.Probe{Marker: 1, Attr: attr, System: sys, Source: state.ProbeLocal, OK: ok, Log: "/l", At: created.Add(2 * time.Hour)}
 	}
 	const lx, al, dw = "x86_64-linux", "aarch64-linux", "aarch64-darwin"
 	for _, tc := range []struct {
-		name                    string
-		marker                  state.Marker
-		records                 []hydra.Record
-		systems                 []string
-		ts                      time.Time
-		green, partial, failing bool
-		evidence                int64
+		name           string
+		marker         state.Marker
+		probes         []state.Probe
+		systems        []string
+		green, partial bool
+		evidence       int64 // Hydra build; -1: the local build
+		reason         string
 	}{
-		{"green on every marked system", mk("a", lx, al), []hydra.Record{r("a", lx, 0, 1), r("a", al, 0, 2), r("a", dw, 1, 3)}, nil, created.Add(time.Hour), true, false, false, 1},
-		{"green on some systems: partial", mk("a", lx, al), []hydra.Record{r("a", lx, 0, 1), r("a", al, 1, 2)}, nil, created.Add(time.Hour), false, true, false, 0},
-		{"not built on one system: partial", mk("a", lx, al), []hydra.Record{r("a", lx, 0, 1)}, nil, created.Add(time.Hour), false, true, false, 0},
-		{"failing", mk("a", lx), []hydra.Record{r("a", lx, 1, 1)}, nil, created.Add(time.Hour), false, false, true, 0},
-		{"dependency failed is not green", mk("a", lx), []hydra.Record{r("a", lx, 2, 1)}, nil, created.Add(time.Hour), false, false, true, 0},
-		{"not built", mk("a", lx), []hydra.Record{r("b", lx, 0, 1)}, nil, created.Add(time.Hour), false, false, true, 0},
-		{"probe older than the marker", mk("a", lx), []hydra.Record{r("a", lx, 0, 1)}, nil, created.Add(-time.Hour), false, false, true, 0},
-		{"shared: every attribute green", shared, []hydra.Record{r("p312.r", lx, 0, 5), r("p313.r", lx, 0, 6)}, nil, created.Add(time.Hour), true, false, false, 5},
-		{"shared: one attribute red", shared, []hydra.Record{r("p312.r", lx, 0, 5), r("p313.r", lx, 1, 6)}, nil, created.Add(time.Hour), false, false, true, 0},
-		{"all systems: the ones asked for", mk("a"), []hydra.Record{r("a", lx, 0, 1)}, []string{lx, al}, created.Add(time.Hour), false, true, false, 0},
-		{"all systems: the ones the probe built", mk("a"), []hydra.Record{r("a", lx, 0, 1), r("a", al, 0, 2)}, nil, created.Add(time.Hour), true, false, false, 2},
+		{"green on every marked system", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, true, 2)}, nil, true, false, 1, ""},
+		{"green on some systems: partial", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, false, 2)}, nil, false, true, 0, "green on x86_64-linux only; still failing or not built on aarch64-linux"},
+		{"not built on one system: partial", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1)}, nil, false, true, 0, "green on x86_64-linux only"},
+		{"failing", mk("a", lx), []state.Probe{hyd("a", lx, false, 1)}, nil, false, false, 0, "still failing in the probe on x86_64-linux"},
+		{"no result", mk("a", lx), nil, nil, false, false, 0, "not built by probe evaluation 7"},
+		{"shared: every attribute green", shared, []state.Probe{hyd("p312.r", lx, true, 5), hyd("p313.r", lx, true, 6)}, nil, true, false, 5, ""},
+		{"shared: one attribute red", shared, []state.Probe{hyd("p312.r", lx, true, 5), hyd("p313.r", lx, false, 6)}, nil, false, false, 0, "still failing"},
+		{"all systems: the ones asked for", mk("a"), []state.Probe{hyd("a", lx, true, 1)}, []string{lx, al}, false, true, 0, "green on x86_64-linux only"},
+		{"all systems: the ones probed", mk("a"), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, true, 2)}, nil, true, false, 2, ""},
+		{"local build green", mk("a", lx), []state.Probe{loc("a", lx, true)}, nil, true, false, -1, ""},
+		{"Hydra evidence preferred over local", mk("a", lx, dw), []state.Probe{loc("a", lx, true), hyd("a", dw, true, 9)}, nil, true, false, 9, ""},
+		{"local red", mk("a", lx), []state.Probe{loc("a", lx, false)}, nil, false, false, 0, "still failing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			probe := &hydra.EvalRecords{Eval: 7, Timestamp: tc.ts.Unix(), Records: tc.records}
-			changes, partial, failing := ProbeChanges([]state.Marker{tc.marker}, probe, tc.systems, url)
-			if (len(changes) == 1) != tc.green || (len(partial) == 1) != tc.partial || (len(failing) == 1) != tc.failing {
-				t.Fatalf("changes %v partial %v failing %v", changes, partial, failing)
+			c, note, green := decideProbe(tc.marker, tc.probes, tc.systems, "not built by probe evaluation 7")
+			if (c != nil) != tc.green || (green && c == nil) != tc.partial {
+				t.Fatalf("change %+v note %v green %v", c, note, green)
 			}
-			if tc.green {
-				c := changes[0]
-				if c.Kind != prs.KindUnmark || c.BuildID != tc.evidence || c.BuildURL != url(tc.evidence) || c.File != tc.marker.File ||
-					c.Line != tc.marker.Line || !slices.Equal(c.Attrs, tc.marker.Attrs) || !slices.Equal(c.Systems, tc.marker.Systems) {
-					t.Errorf("change %+v", c)
+			if c == nil {
+				if !strings.Contains(note.Reason, tc.reason) || note.Attr != tc.marker.Attr {
+					t.Errorf("note %v, want %q", note, tc.reason)
 				}
+				return
+			}
+			if c.Kind != prs.KindUnmark || c.File != tc.marker.File || c.Line != tc.marker.Line ||
+				!slices.Equal(c.Attrs, tc.marker.Attrs) || !slices.Equal(c.Systems, tc.marker.Systems) {
+				t.Errorf("change %+v", c)
+			}
+			switch {
+			case tc.evidence == -1 && (c.Local == nil || c.Local.System != lx || c.BuildURL != ""):
+				t.Errorf("local evidence: %+v", c)
+			case tc.evidence > 0 && (c.BuildID != tc.evidence || c.BuildURL != url(tc.evidence) || c.Local != nil):
+				t.Errorf("Hydra evidence: %+v", c)
+			}
+		})
+	}
+}
+
+func TestDueReason(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	m := state.Marker{ID: 1, Attr: "a", Attrs: []string{"a"}}
+	p := func(sys, drv string, ago time.Duration) state.Probe {
+		return state.Probe{Attr: "a", System: sys, Drv: drv, At: now.Add(-ago)}
+	}
+	day := 24 * time.Hour
+	cur := map[probeKey]string{{"a", "x86_64-linux"}: "new", {"a", "aarch64-linux"}: "same"}
+	for _, tc := range []struct {
+		name      string
+		latest    []state.Probe
+		requested time.Time
+		every     time.Duration
+		want      string
+	}{
+		{"never probed", nil, time.Time{}, 7 * day, "never probed"},
+		{"recent, same derivation", []state.Probe{p("aarch64-linux", "same", day)}, time.Time{}, 7 * day, ""},
+		{"derivation changed", []state.Probe{p("aarch64-linux", "same", day), p("x86_64-linux", "old", day)}, time.Time{}, 7 * day, "derivation of a on x86_64-linux changed"},
+		{"derivation unknown then", []state.Probe{p("x86_64-linux", "", day)}, time.Time{}, 7 * day, ""},
+		{"system gone from the jobset", []state.Probe{p("x86_64-darwin", "gone", day)}, time.Time{}, 7 * day, ""},
+		{"old enough", []state.Probe{p("aarch64-linux", "same", 8*day)}, time.Time{}, 7 * day, "last probed 192h0m0s ago"},
+		{"every call", []state.Probe{p("aarch64-linux", "same", time.Minute)}, time.Time{}, 0, "last probed 1m0s ago"},
+		{"recheck after the probe", []state.Probe{p("aarch64-linux", "same", day)}, now.Add(-time.Hour), 7 * day, "recheck"},
+		{"recheck before the probe", []state.Probe{p("aarch64-linux", "same", day)}, now.Add(-2 * day), 7 * day, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := dueReason(m, tc.latest, cur, tc.requested, now, tc.every)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("dueReason = %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -471,5 +517,101 @@ stdenv.mkDerivation {
 				}
 			}
 		})
+	}
+}
+
+// TestRevertLocalProbe: no Hydra probe, a local builder for x86_64-linux:
+// a marker for x86_64-linux only that builds is reverted with the local
+// build as evidence; one for every system is partial; a darwin-only one is
+// out of the builder's reach. Then scheduling: nothing is due within
+// Every, a changed derivation or a recheck makes a marker due again.
+func TestRevertLocalProbe(t *testing.T) {
+	githubtest.RequireGit(t)
+	e := newRevertEnv(t)
+	e.markAndMerge(t)
+	ctx := context.Background()
+	b := scriptBuilder(t)
+	b.Command = []string{"/bin/sh", "build.sh", "{attr}", "{system}"}
+	// The stand-in script builds every attribute but "bad" and "slow".
+	hydraDrv := func(name string) hydra.DrvHash {
+		return hydra.HashOfDrvPath("/nix/store/" + strings.Repeat(name[:1], 32) + "-" + name + ".drv")
+	}
+	master := &hydra.EvalRecords{Eval: 5, Records: []hydra.Record{
+		{Job: "cmatrix.x86_64-linux", System: "x86_64-linux", Drv: hydraDrv("cmatrix")},
+		{Job: "python312Packages.requests.x86_64-linux", System: "x86_64-linux", Drv: hydraDrv("requests")},
+	}}
+	run := func(o RevertOptions) *RevertSummary {
+		t.Helper()
+		o.Owner, o.Repo, o.Cache, o.Log, o.Local, o.Systems = e.gh.Owner(), e.gh.Repo(), e.cache, e.log, b, allSystems
+		o.Index = func(context.Context) (Index, error) { return e.idx, nil }
+		if o.Master == nil {
+			o.Master = master
+		}
+		sum, err := Revert(ctx, e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+		if err != nil {
+			t.Fatalf("revert: %v", err)
+		}
+		return sum
+	}
+	sum := run(RevertOptions{Every: 7 * 24 * time.Hour})
+	if len(sum.Changes) != 1 || sum.Changes[0].Attr() != "python312Packages.requests" || sum.Changes[0].Local == nil {
+		t.Fatalf("changes %+v", sum.Changes)
+	}
+	notes := func(ns []RevertNote) string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.String())
+		}
+		return strings.Join(out, "\n")
+	}
+	// requests (both attributes) and cmatrix, figlet, sl on x86_64-linux;
+	// pv (darwin only) is not due: no probe can build it.
+	if len(sum.Builds) != 5 || len(sum.Due) != 4 {
+		t.Errorf("builds:\n%s\ndue:\n%s", notes(sum.Builds), notes(sum.Due))
+	}
+	if f := notes(sum.Failing); !strings.Contains(f, "pv: no probe covers its systems") {
+		t.Errorf("failing:\n%s", f)
+	}
+	if p := notes(sum.Partial); !strings.Contains(p, "cmatrix: green on x86_64-linux only") {
+		t.Errorf("partial:\n%s", p)
+	}
+	// The unmark PR names the local build.
+	var body string
+	for _, pr := range e.gh.PullRequests() {
+		if strings.Contains(pr.Title, "requests: unmark broken") {
+			body = pr.Body
+		}
+	}
+	if !strings.Contains(body, "local build on `x86_64-linux`") || !strings.Contains(body, "markbot's local build probe") {
+		t.Errorf("unmark PR body:\n%s", body)
+	}
+	for _, attr := range []string{"cmatrix", "figlet", "sl"} {
+		if m := e.marker(t, attr); m.State != state.Merged {
+			t.Errorf("%s: %s after its local build", attr, m.State)
+		}
+	}
+
+	// Within Every, same derivations: nothing is due, nothing built.
+	sum = run(RevertOptions{Every: 7 * 24 * time.Hour})
+	if !sum.NotDue || len(sum.Builds) != 0 {
+		t.Errorf("second run: not due %v, builds:\n%s", sum.NotDue, notes(sum.Builds))
+	}
+	// cmatrix's derivation changed on master: due at once, built again.
+	changed := &hydra.EvalRecords{Eval: 6, Records: slices.Clone(master.Records)}
+	changed.Records[0].Drv = hydraDrv("zcmatrix")
+	sum = run(RevertOptions{Every: 7 * 24 * time.Hour, Master: changed})
+	if d := notes(sum.Due); len(sum.Due) != 1 || !strings.Contains(d, "cmatrix: the derivation of cmatrix on x86_64-linux changed") || len(sum.Builds) != 1 {
+		t.Errorf("after a derivation change: due:\n%s\nbuilds:\n%s", d, notes(sum.Builds))
+	}
+	if sum = run(RevertOptions{Every: 7 * 24 * time.Hour, Master: changed}); !sum.NotDue {
+		t.Errorf("the changed derivation was probed, yet due again: %s", notes(sum.Due))
+	}
+	// A recheck asked for figlet.
+	if _, err := e.st.Log(ctx, state.Event{Kind: ProbeRequestedEvent, Attr: "figlet", Message: "recheck"}); err != nil {
+		t.Fatal(err)
+	}
+	sum = run(RevertOptions{Every: 7 * 24 * time.Hour, Master: changed})
+	if d := notes(sum.Due); len(sum.Due) != 1 || !strings.Contains(d, "figlet: a recheck was asked for") {
+		t.Errorf("after a recheck: due:\n%s", d)
 	}
 }

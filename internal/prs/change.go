@@ -41,6 +41,13 @@ type Build struct {
 	Time time.Time // when it finished (zero: unknown)
 }
 
+// LocalBuild is a green build by markbot's local build probe
+// (probe.build_command): on which system, and when it finished.
+type LocalBuild struct {
+	System string
+	Time   time.Time
+}
+
 // Change is one derivation to edit. It is plain data: internal/bot builds it
 // from a failures.Failure (or a green probe) and a nixpkgs.Package.
 type Change struct {
@@ -57,6 +64,9 @@ type Change struct {
 	// the green build for an unmark.
 	BuildID  int64
 	BuildURL string
+	// Local, for an unmark whose evidence is markbot's local build probe
+	// rather than a Hydra build (BuildID and BuildURL then empty).
+	Local *LocalBuild
 	// Since is when the package started failing (the marker's date).
 	Since time.Time
 	// LastSuccess is the last successful build before the failure, if known.
