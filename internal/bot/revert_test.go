@@ -582,7 +582,7 @@ func TestRevertLocalProbe(t *testing.T) {
 			body = pr.Body
 		}
 	}
-	if !strings.Contains(body, "local build on `x86_64-linux`") || !strings.Contains(body, "markbot's local build probe") {
+	if !strings.Contains(body, "local build on `x86_64-linux`") || !strings.Contains(body, "a local build of a nixpkgs checkout") {
 		t.Errorf("unmark PR body:\n%s", body)
 	}
 	for _, attr := range []string{"cmatrix", "figlet", "sl"} {
