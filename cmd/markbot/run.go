@@ -154,7 +154,8 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	rsum, rerr := bot.Revert(ctx, hc, gh.Repositories, store, pub, bot.RevertOptions{
 		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch,
 		ProbeProject: pp, ProbeJobset: pj, Cache: cache,
-		Systems: cfg.Policy.Systems, Every: cfg.Probe.Every,
+		Local:   localBuilder(cfg),
+		Systems: cfg.Policy.Systems, Every: cfg.Probe.Every, Master: sum.Latest,
 		Index: index, Log: log,
 	})
 	sum.Revert = rsum
@@ -162,6 +163,17 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		rerr = fmt.Errorf("revert: %w", rerr)
 	}
 	return sum, errors.Join(cerr, rerr)
+}
+
+// localBuilder is the local build probe the configuration describes (nil:
+// probe.build_command is not set).
+func localBuilder(cfg *config.Config) *bot.LocalBuilder {
+	p := cfg.Probe
+	if len(p.BuildCommand) == 0 {
+		return nil
+	}
+	return &bot.LocalBuilder{Command: p.BuildCommand, Dir: p.BuildDir, Env: p.BuildEnv, Timeout: p.BuildTimeout,
+		Systems: p.BuildSystems, LogDir: cfg.ProbeLogDir()}
 }
 
 func writeRunSummary(w io.Writer, cfg *config.Config, sum *bot.Summary, dryRun bool) {
@@ -205,15 +217,28 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 	if r == nil {
 		return
 	}
-	if r.NotDue {
-		fmt.Fprintln(w, "revert: markers not probed (the last probe is newer than probe.every)")
-		return
-	}
 	fmt.Fprintf(w, "revert: %d markers checked on the base branch", r.Checked)
-	if r.ProbeEval != 0 {
-		fmt.Fprintf(w, ", probe evaluation %d", r.ProbeEval)
+	if r.NotDue {
+		fmt.Fprintln(w, "; none due for a probe (each was probed within probe.every and its derivation did not change)")
+	} else {
+		fmt.Fprintf(w, ", %d probed", len(r.Due))
+		if r.ProbeEval != 0 {
+			fmt.Fprintf(w, " (probe evaluation %d", r.ProbeEval)
+			if len(r.Builds) > 0 {
+				fmt.Fprintf(w, ", %d local builds", len(r.Builds))
+			}
+			fmt.Fprint(w, ")")
+		} else if len(r.Builds) > 0 {
+			fmt.Fprintf(w, " (%d local builds)", len(r.Builds))
+		}
+		fmt.Fprintf(w, ": %d build again, %d still failing, %d green on some systems only\n", len(r.Changes), len(r.Failing), len(r.Partial))
 	}
-	fmt.Fprintf(w, ": %d build again, %d still failing, %d green on some systems only\n", len(r.Changes), len(r.Failing), len(r.Partial))
+	for _, n := range r.Builds {
+		fmt.Fprintf(w, "  local build: %s\n", n)
+	}
+	for _, n := range r.ProbeErrors {
+		fmt.Fprintf(w, "  probe did not run: %s\n", n)
+	}
 	for _, n := range r.HumanOwned {
 		fmt.Fprintf(w, "  left to humans: %s\n", n)
 	}

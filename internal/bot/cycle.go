@@ -49,6 +49,9 @@ type Summary struct {
 	Deferred int
 	// Publish is nil after a mass breakage or when nothing was proposed.
 	Publish *prs.Result
+	// Latest is the newest evaluation read (nil: none); the revert loop
+	// compares its derivations with the ones last probed.
+	Latest *hydra.EvalRecords
 	// Revert is what the revert loop did, when the caller ran it (see
 	// Revert; markbot run runs it after the cycle).
 	Revert *RevertSummary
@@ -85,6 +88,9 @@ func Cycle(ctx context.Context, h Hydra, index func(context.Context) (Index, err
 		return nil, fmt.Errorf("decide: %w", err)
 	}
 	sum := &Summary{Detection: res}
+	if len(records) > 0 {
+		sum.Latest = records[0]
+	}
 	if res.MassBreakage != nil {
 		log.WithField("eval", res.Newest).Warn(res.MassBreakage.String() + ": proposing nothing")
 		return sum, nil
