@@ -279,3 +279,66 @@ func TestRunLoadsIndexOnce(t *testing.T) {
 		t.Errorf("the packages index was downloaded %d times in one run, want 1", n)
 	}
 }
+
+// TestRunLocalProbe: with probe.build_command and no Hydra probe jobset, a
+// run builds the merged markers' packages locally, keeps the logs in
+// probe.log_dir and says so in its summary; the next run within
+// probe.every builds nothing.
+func TestRunLocalProbe(t *testing.T) {
+	w, err := demo.NewWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "build.sh"), []byte("echo \"building $1 for $2 (allow broken: $NIXPKGS_ALLOW_BROKEN)\"\n[ \"$1\" != cmatrix ]\n"), 0o644)
+	cfg.Hydra.RequestsPerSecond, cfg.Probe.HydraJobset = 1000, ""
+	cfg.Probe.BuildCommand = []string{"/bin/sh", "build.sh", "{attr}", "{system}"}
+	cfg.Probe.BuildDir, cfg.Probe.BuildEnv = dir, []string{"NIXPKGS_ALLOW_BROKEN=1"}
+	cfg.Probe.BuildSystems = cfg.Policy.Systems
+	cfg.Probe.BuildTimeout = time.Minute
+	var errb bytes.Buffer
+	cycle := func() *bot.Summary {
+		sum, err := runCycle(context.Background(), cfg, false, cliLogger(&errb, false), &errb)
+		if err != nil {
+			t.Fatalf("cycle: %v\n%s", err, errb.String())
+		}
+		return sum
+	}
+	cycle()
+	for _, pr := range w.GitHub.PullRequests() {
+		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := cycle()
+	if sum.Revert == nil || len(sum.Revert.Builds) == 0 || len(sum.Revert.Changes) == 0 {
+		t.Fatalf("no local builds or reverts: %+v", sum.Revert)
+	}
+	var out bytes.Buffer
+	writeRevertSummary(&out, sum.Revert)
+	if !strings.Contains(out.String(), "local builds)") || !strings.Contains(out.String(), "local build: ") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	logs, _ := filepath.Glob(filepath.Join(cfg.ProbeLogDir(), "*.log"))
+	if len(logs) != len(sum.Revert.Builds) {
+		t.Errorf("%d logs in %s for %d builds", len(logs), cfg.ProbeLogDir(), len(sum.Revert.Builds))
+	}
+	if len(logs) > 0 {
+		if b, _ := os.ReadFile(logs[0]); !strings.Contains(string(b), "(allow broken: 1)") {
+			t.Errorf("log %s:\n%s", logs[0], b)
+		}
+	}
+	for _, n := range sum.Revert.Changes {
+		if n.Attr() == "cmatrix" {
+			t.Errorf("cmatrix reverted though its local build failed")
+		}
+	}
+	if sum := cycle(); sum.Revert == nil || !sum.Revert.NotDue || len(sum.Revert.Builds) != 0 || sum.Revert.Checked == 0 {
+		t.Errorf("third run: %+v", sum.Revert)
+	}
+}
