@@ -10,6 +10,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/compare"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
@@ -115,10 +119,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "markbot compare: %v\n", err)
 		return exitError
 	}
-	deps := compare.Deps{Hydra: hc, Cache: cache, Log: log,
-		Index: func(ctx context.Context) (compare.Index, error) {
-			return nixpkgs.Load(ctx, *packages, nixpkgs.LoadOptions{UserAgent: version.UserAgent()})
-		}}
+	var gh *github.Client
 	if target != nil {
 		cfg := config.Default()
 		cfg.GitHub.APIURL = *apiURL
@@ -127,25 +128,16 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "markbot compare: --post needs a GitHub token in MARKBOT_GITHUB_TOKEN")
 			return exitError
 		}
-		gh, err := ghauth.Client(cfg, nil)
-		if err != nil {
+		if gh, err = ghauth.Client(cfg, nil); err != nil {
 			return usageErr("%v", err)
 		}
-		deps.GitHub = compare.FromGitHub(gh)
 	}
-	out := *jsonOut
-	if out == "" {
-		out = filepath.Join(*stateDir, "compare", strings.ReplaceAll(bj.String()+".."+hj.String(), "/", "-")+".json")
-	}
-	pol := failures.DefaultPolicy()
-	opts := compare.Options{Base: bj, Head: hj, Policy: pol, Post: target, Author: *as,
-		Ping:     compare.PingPolicy{None: *ping == "none", Max: *maxMentions, PingSecondaryPlatforms: *pingDarwin, Exclude: *as},
-		MaxLogs:  *maxLogs,
-		LogCache: filepath.Join(filepath.Dir(cache.Dir()), "logs"),
-		JSONOut:  out, JSONURL: *jsonURL}
-	if *maxLogs == 0 {
-		opts.MaxLogs = -1
-	}
+	deps := compareDeps(hc, cache, *packages, nixpkgs.LoadOptions{UserAgent: version.UserAgent()}, gh, log)
+	opts := compareSetup{Base: bj, Head: hj, Post: target, Author: *as,
+		Ping:    compare.PingPolicy{None: *ping == "none", Max: *maxMentions, PingSecondaryPlatforms: *pingDarwin, Exclude: *as},
+		Policy:  failures.DefaultPolicy(),
+		MaxLogs: *maxLogs, StateDir: *stateDir, JSONOut: *jsonOut, JSONURL: *jsonURL,
+	}.options(cache)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -181,4 +173,71 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "markbot compare: the comment on %s already says this: nothing written (%s)\n", target, res.Comment.URL)
 	}
 	return exitOK
+}
+
+// compareSetup is one comparison's settings, from markbot compare's flags
+// or from a compare: entry of markbot serve's configuration; options turns
+// them into compare.Options the same way for both.
+type compareSetup struct {
+	Base, Head compare.Jobset
+	// Post, Author, Ping: see compare.Options.
+	Post   *compare.Target
+	Author string
+	Ping   compare.PingPolicy
+	Policy failures.Policy
+	// MaxLogs is how many log tails are fetched at most; 0: none.
+	MaxLogs int
+	// StateDir holds the full JSON report by default
+	// (<StateDir>/compare/BASE..HEAD.json).
+	StateDir string
+	// JSONOut overrides that path; JSONURL is where readers find it.
+	JSONOut, JSONURL string
+	// AfterHeadEval: see compare.Options (0: always compare).
+	AfterHeadEval int64
+}
+
+// options are the compare.Options of s. Log tails are kept beside the
+// Hydra cache's evaluations (<state dir>/hydra/<host>/logs).
+func (s compareSetup) options(cache *hydra.Cache) compare.Options {
+	out := s.JSONOut
+	if out == "" {
+		out = filepath.Join(s.StateDir, "compare", strings.ReplaceAll(s.Base.String()+".."+s.Head.String(), "/", "-")+".json")
+	}
+	o := compare.Options{Base: s.Base, Head: s.Head, Policy: s.Policy, Post: s.Post, Author: s.Author,
+		Ping:     s.Ping,
+		MaxLogs:  s.MaxLogs,
+		LogCache: filepath.Join(filepath.Dir(cache.Dir()), "logs"),
+		JSONOut:  out, JSONURL: s.JSONURL,
+		AfterHeadEval: s.AfterHeadEval,
+	}
+	if s.MaxLogs == 0 {
+		o.MaxLogs = -1
+	}
+	return o
+}
+
+// compareDeps are compare.Run's collaborators: the Hydra client and its
+// evaluation cache, the packages index from source (loaded at most once,
+// and only when a report has regressions or fixes to attribute) and, when
+// gh is not nil, GitHub for posting.
+func compareDeps(hc *hydra.Client, cache *hydra.Cache, source string, lo nixpkgs.LoadOptions, gh *github.Client, log logrus.FieldLogger) compare.Deps {
+	var mu sync.Mutex
+	var loaded *nixpkgs.Index
+	d := compare.Deps{Hydra: hc, Cache: cache, Log: log,
+		Index: func(ctx context.Context) (compare.Index, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if loaded == nil {
+				idx, err := nixpkgs.Load(ctx, source, lo)
+				if err != nil {
+					return nil, err
+				}
+				loaded = idx
+			}
+			return loaded, nil
+		}}
+	if gh != nil {
+		d.GitHub = compare.FromGitHub(gh)
+	}
+	return d
 }

@@ -26,7 +26,10 @@ Runs the GitHub App server on server.listen: a reconcile cycle at start and
 every server.cycle_interval, GitHub's webhooks on POST /webhook (a closed
 markbot pull request starts a cycle; comment commands @markbot help,
 recheck and drop <attr>), GET /healthz, GET /metrics (Prometheus) and a
-status page on GET /. Needs the App's credentials and the webhook secret
+status page on GET /. After each cycle, each compare: entry whose head
+jobset has a new finished evaluation is compared and its report posted on
+post_to, or markbot's comment there edited (as markbot compare --post).
+Needs the App's credentials and the webhook secret
 (github.app_id, github.installation_id, github.private_key_file,
 github.webhook_secret_file); authenticates as the App even when
 MARKBOT_GITHUB_TOKEN is set. Logs JSON to stderr. Stops gracefully on
@@ -152,7 +155,12 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 		MaxBodyBytes:  int64(cfg.Server.MaxBodyBytes),
 		CycleInterval: cfg.Server.CycleInterval,
 		Cycle: func(ctx context.Context) (*bot.Summary, error) {
-			return runCycle(ctx, cfg, false, log, io.Discard)
+			sum, err := runCycle(ctx, cfg, false, log, io.Discard)
+			// The compare: entries, whatever the cycle found: each posts
+			// once per new evaluation of its head, and a failing one is
+			// logged, not the cycle's failure.
+			serveCompares(ctx, cfg, log, st, gh)
+			return sum, err
 		},
 		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
 		Store:        st,
