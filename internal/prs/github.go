@@ -28,17 +28,27 @@ type Contents interface {
 	GetContents(ctx context.Context, owner, repo, path string, opts *github.RepositoryContentGetOptions) (*github.RepositoryContent, []*github.RepositoryContent, *github.Response, error)
 }
 
-// Pulls opens, lists and reads pull requests and requests reviews.
+// Pulls opens, lists, reads and edits pull requests, lists their commits
+// and requests reviews.
 type Pulls interface {
 	Create(ctx context.Context, owner, repo string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error)
 	List(ctx context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error)
 	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
+	Edit(ctx context.Context, owner, repo string, number int, pull *github.PullRequest) (*github.PullRequest, *github.Response, error)
+	ListCommits(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.RepositoryCommit, *github.Response, error)
 	RequestReviewers(ctx context.Context, owner, repo string, number int, reviewers github.ReviewersRequest) (*github.PullRequest, *github.Response, error)
 }
 
-// Issues labels pull requests.
+// Issues labels pull requests and comments on them.
 type Issues interface {
 	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
+	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)
+}
+
+// Commits reads a commit with the files it changed (the commits API).
+type Commits interface {
+	GetCommit(ctx context.Context, owner, repo, sha string, opts *github.ListOptions) (*github.RepositoryCommit, *github.Response, error)
 }
 
 // Users resolves GitHub ids to current logins.
@@ -52,6 +62,7 @@ var (
 	_ Pulls    = (*github.PullRequestsService)(nil)
 	_ Issues   = (*github.IssuesService)(nil)
 	_ Users    = (*github.UsersService)(nil)
+	_ Commits  = (*github.RepositoriesService)(nil)
 )
 
 // Client is the part of GitHub Publish uses.
@@ -61,11 +72,12 @@ type Client struct {
 	Pulls    Pulls
 	Issues   Issues
 	Users    Users
+	Commits  Commits
 }
 
 // FromGitHub takes the services Publish needs from a go-github client.
 func FromGitHub(c *github.Client) Client {
-	return Client{Git: c.Git, Contents: c.Repositories, Pulls: c.PullRequests, Issues: c.Issues, Users: c.Users}
+	return Client{Git: c.Git, Contents: c.Repositories, Pulls: c.PullRequests, Issues: c.Issues, Users: c.Users, Commits: c.Repositories}
 }
 
 // ErrWriteRefused is what a write gets in a dry run.
@@ -102,8 +114,9 @@ func readOnlyClient(c Client) Client {
 		Git:      roGit{c.Git},
 		Contents: c.Contents,
 		Pulls:    roPulls{c.Pulls},
-		Issues:   roIssues{},
+		Issues:   roIssues{c.Issues},
 		Users:    c.Users,
+		Commits:  c.Commits,
 	}
 }
 
@@ -127,12 +140,18 @@ type roPulls struct{ Pulls }
 func (roPulls) Create(context.Context, string, string, *github.NewPullRequest) (*github.PullRequest, *github.Response, error) {
 	return nil, nil, ErrWriteRefused
 }
+func (roPulls) Edit(context.Context, string, string, int, *github.PullRequest) (*github.PullRequest, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
 func (roPulls) RequestReviewers(context.Context, string, string, int, github.ReviewersRequest) (*github.PullRequest, *github.Response, error) {
 	return nil, nil, ErrWriteRefused
 }
 
-type roIssues struct{}
+type roIssues struct{ Issues }
 
 func (roIssues) AddLabelsToIssue(context.Context, string, string, int, []string) ([]*github.Label, *github.Response, error) {
+	return nil, nil, ErrWriteRefused
+}
+func (roIssues) CreateComment(context.Context, string, string, int, *github.IssueComment) (*github.IssueComment, *github.Response, error) {
 	return nil, nil, ErrWriteRefused
 }

@@ -29,6 +29,7 @@ type Store interface {
 	SetMarkerPR(ctx context.Context, id int64, number int, revert bool) error
 	TransitionMarker(ctx context.Context, id int64, to state.MarkerState, message string) (state.Marker, error)
 	MarkersForPR(ctx context.Context, number int) ([]state.Marker, error)
+	Markers(ctx context.Context, states ...state.MarkerState) ([]state.Marker, error)
 	AddSkip(ctx context.Context, attr, reason string, until time.Time) error
 	ActiveSkip(ctx context.Context, attr string, now time.Time) (state.Skip, bool, error)
 	Log(ctx context.Context, e state.Event) (int64, error)
@@ -117,7 +118,7 @@ func New(gh Client, st Store, o Options) (*Publisher, error) {
 	if o.Owner == "" || o.Repo == "" {
 		return nil, errors.New("prs: owner and repository are required")
 	}
-	if gh.Git == nil || gh.Contents == nil || gh.Pulls == nil || gh.Issues == nil || gh.Users == nil {
+	if gh.Git == nil || gh.Contents == nil || gh.Pulls == nil || gh.Issues == nil || gh.Users == nil || gh.Commits == nil {
 		return nil, errors.New("prs: incomplete GitHub client")
 	}
 	if st == nil && !o.DryRun {
@@ -129,6 +130,12 @@ func New(gh Client, st Store, o Options) (*Publisher, error) {
 	case PingMaintainers, PingNone:
 	default:
 		return nil, fmt.Errorf("prs: unknown ping policy %q (want %q or %q)", o.Ping, PingMaintainers, PingNone)
+	}
+	if owner, _, ok := strings.Cut(o.Fork, "/"); ok { // "owner/repo", as in the configuration
+		o.Fork = owner
+	}
+	if strings.EqualFold(o.Fork, o.Owner) {
+		o.Fork = ""
 	}
 	if o.Base == "" {
 		o.Base = DefaultBase
@@ -217,21 +224,8 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 	if _, err := Plan(changes, p.planOptions()); err != nil {
 		return nil, fmt.Errorf("publishing: %w", err)
 	}
-	r := &run{
-		Publisher: p,
-		lim:       &limiter{budget: p.o.RateLimitBudget, now: p.o.Now, sleep: p.o.Sleep, log: p.o.Log},
-		log:       p.o.Log,
-		headOwner: p.o.Owner,
-		covered:   map[string]*botPR{},
-		skips:     map[string]skipInfo{},
-		contents:  map[string]*string{},
-		logins:    map[int64]string{},
-		res:       &Result{Changes: make([]ChangeResult, len(changes))},
-		index:     map[string]int{},
-	}
-	if p.o.Fork != "" {
-		r.headOwner = p.o.Fork
-	}
+	r := p.newRun()
+	r.res.Changes = make([]ChangeResult, len(changes))
 	for i, c := range changes {
 		r.index[c.Attr()] = i
 		r.res.Changes[i] = changeResult(c, OutcomePending, "not attempted")
@@ -253,6 +247,13 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 			return r.res, fmt.Errorf("publishing: %w", err)
 		}
 	}
+	var errs []error
+	if err := r.amendOpen(ctx); err != nil {
+		if errors.Is(err, ErrBudgetExhausted) || ctx.Err() != nil {
+			return r.res, fmt.Errorf("publishing: %w", err)
+		}
+		errs = append(errs, err) // the marking goes on; the next run retries
+	}
 	todo, err := r.filter(ctx, changes)
 	if err != nil {
 		return r.res, fmt.Errorf("publishing: %w", err)
@@ -261,7 +262,6 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 	if err != nil {
 		return r.res, fmt.Errorf("publishing: %w", err)
 	}
-	var errs []error
 	for i, b := range batches {
 		pr := r.publishBatch(ctx, b)
 		r.res.PRs = append(r.res.PRs, pr)
@@ -456,7 +456,18 @@ func (r *run) syncClosed(ctx context.Context) error {
 		case pr.GetMerged():
 			err = r.prMerged(ctx, sp)
 		case pr.GetState() == "closed":
-			err = r.prClosed(ctx, sp.Number, Kind(sp.Kind), sp.Attrs, pr.GetClosedAt().Time)
+			// markbot's own close after every package was dropped (a
+			// crash came before state knew) is nobody's no: no skips.
+			var l *dropLog
+			if l, err = r.dropLog(ctx, sp.Number); err == nil {
+				if op := l.closing(); op != nil {
+					if !r.o.DryRun {
+						err = r.finishClose(ctx, sp.Number, op)
+					}
+					break
+				}
+				err = r.prClosed(ctx, sp.Number, Kind(sp.Kind), sp.Attrs, pr.GetClosedAt().Time)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("PR #%d: %w", sp.Number, err)

@@ -104,6 +104,9 @@ type Result struct {
 	// Finished are open markbot PRs found unfinished (labels or review
 	// requests missing after a crash) and finished in this run.
 	Finished []int
+	// Drops are packages taken out of open mark PRs someone pushed to (or
+	// drops a crash left half done, finished).
+	Drops []*DropResult
 }
 
 // Count returns how many changes had outcome o.
@@ -147,6 +150,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	for _, n := range r.Finished {
 		fmt.Fprintf(&sb, "  finished #%d (labels or review requests left by an earlier run)\n", n)
+	}
+	for _, d := range r.Drops {
+		d.writeSummary(&sb)
 	}
 	for _, c := range r.Changes {
 		if c.Outcome == OutcomeIncluded {
