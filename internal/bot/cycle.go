@@ -52,6 +52,9 @@ type Summary struct {
 	// Latest is the newest evaluation read (nil: none); the revert loop
 	// compares its derivations with the ones last probed.
 	Latest *hydra.EvalRecords
+	// Amend is what taking packages green again out of open mark PRs did
+	// (nil: the publisher cannot; see Amend).
+	Amend *AmendSummary
 	// Revert is what the revert loop did, when the caller ran it (see
 	// Revert; markbot run runs it after the cycle).
 	Revert *RevertSummary
@@ -91,6 +94,8 @@ func Cycle(ctx context.Context, h Hydra, index func(context.Context) (Index, err
 	if len(records) > 0 {
 		sum.Latest = records[0]
 	}
+	// Amend: packages green again leave their open mark PRs (amend.go).
+	sum.Amend = Amend(ctx, sum.Latest, pub, h.BuildURL, log)
 	if res.MassBreakage != nil {
 		log.WithField("eval", res.Newest).Warn(res.MassBreakage.String() + ": proposing nothing")
 		return sum, nil
