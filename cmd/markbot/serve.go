@@ -17,6 +17,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
@@ -173,5 +174,7 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 		BotLogin:     cfg.GitHub.BotLogin,
 		SkipFor:      cfg.Policy.SkipAfterClose,
 		Log:          log,
+		Drop: prs.Dropper(prs.FromGitHub(gh), st, prs.Options{Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch, Fork: cfg.GitHub.Fork,
+			BranchPrefix: cfg.GitHub.BranchPrefix, BotLogin: cfg.GitHub.BotLogin, SkipFor: cfg.Policy.SkipAfterClose, Log: log}),
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/bot"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
@@ -95,6 +96,11 @@ type Options struct {
 	// SkipFor is how long "@markbot drop" keeps a package from being
 	// proposed again (policy.skip_after_close).
 	SkipFor time.Duration
+	// Drop, optional, takes packages out of a mark pull request for
+	// "@markbot drop" (prs.Dropper makes one from a Publisher's client,
+	// store and options). Without it the command only records the skip,
+	// and the reply says the branch is not rewritten.
+	Drop func(ctx context.Context, number int, drops []prs.Drop) (*prs.DropResult, error)
 
 	QueueSize       int
 	DedupSize       int

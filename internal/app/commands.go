@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 )
@@ -103,7 +104,7 @@ func HelpText(mention string, skipFor time.Duration) string {
 	return fmt.Sprintf("Commands (one per comment, at the start of a line):\n\n"+
 		"- `%[1]s help`: this list.\n"+
 		"- `%[1]s recheck`: run a reconcile cycle now (read Hydra, update markbot's pull requests).\n"+
-		"- `%[1]s drop <attr>`: do not propose `<attr>` again for %[2]s (the packages' maintainers and committers only).\n",
+		"- `%[1]s drop <attr>`: take `<attr>` out of this pull request and do not propose it again for %[2]s (the packages' maintainers and committers only).\n",
 		mention, days(skipFor))
 }
 
@@ -154,6 +155,68 @@ func decideDrop(cmd Command, f CommentFacts, mention string) Action {
 	return Action{Skip: attr, Outcome: cmdOK, Reply: fmt.Sprintf(
 		"%s OK: markbot will not propose `%s` again for %s. It does not rewrite this branch, though: push a commit removing its marker from this branch, or `%s` stays in this pull request.",
 		at, attr, days(f.SkipFor), attr)}
+}
+
+// DropReply is the reply to "@markbot drop attr" once the skip is
+// recorded and the package was taken out of the pull request (res, err:
+// what prs.Publisher.Drop answered). It says what really happened: the
+// marker taken out of the branch or why no edit was needed, the pull
+// request closed or left with nothing of markbot's, or the failure and why.
+func DropReply(commenter, attr string, skipFor time.Duration, res *prs.DropResult, err error) string {
+	at := "@" + commenter
+	skip := fmt.Sprintf("markbot will not propose `%s` again for %s", attr, days(skipFor))
+	if err != nil {
+		return fmt.Sprintf("%s %s, but taking it out of this pull request failed: %s. Push a commit removing its marker to this branch, or ask again later (`@markbot drop %s`).",
+			at, skip, shorten(err.Error(), 300), attr)
+	}
+	if res == nil {
+		res = &prs.DropResult{}
+	}
+	var pkg *prs.DroppedPackage
+	for i, p := range res.Packages {
+		if p.Attr == attr || slices.Contains(p.Attrs, attr) {
+			pkg = &res.Packages[i]
+			break
+		}
+	}
+	switch {
+	case pkg == nil || pkg.Outcome == prs.DropNotInPR:
+		return fmt.Sprintf("%s %s; markbot found no marker of `%s` of its own in this pull request to take out.", at, skip, attr)
+	case pkg.Outcome == prs.DropAlready:
+		return fmt.Sprintf("%s `%s` was already out of this pull request; %s.", at, attr, skip)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s OK: `%s` is out of this pull request, and %s.", at, attr, skip)
+	if len(pkg.Attrs) > 1 {
+		fmt.Fprintf(&sb, " It shares its derivation with %s, which left with it.", codeList(slices.DeleteFunc(slices.Clone(pkg.Attrs), func(a string) bool { return a == attr })))
+	}
+	switch edit := pkg.Edit; {
+	case res.Closed:
+	case edit == "marker taken out of the branch" && res.BranchUpdate == prs.BranchRewritten:
+		sb.WriteString(" Its marker is taken out of the branch (markbot's commit rewritten).")
+	case edit == "marker taken out of the branch":
+		sb.WriteString(" Its marker is taken out of the branch, in a commit on top of the others'.")
+	case strings.HasPrefix(edit, "no edit needed: "):
+		fmt.Fprintf(&sb, " Its marker needed no edit (%s).", strings.TrimPrefix(edit, "no edit needed: "))
+	case edit != "":
+		fmt.Fprintf(&sb, " Branch: %s.", edit)
+	}
+	switch {
+	case res.Closed:
+		sb.WriteString(" That was the last package markbot proposed here, so markbot closed this pull request.")
+	case res.NothingLeft:
+		sb.WriteString(" Nothing markbot proposed is left in this pull request; the commits others pushed stay, so it stays open for you to merge or close.")
+	case len(res.Remaining) > 0:
+		fmt.Fprintf(&sb, " Still in it: %s.", codeList(res.Remaining))
+	}
+	return sb.String()
+}
+
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 func firstOr(list []string, def string) string {

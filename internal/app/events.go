@@ -107,6 +107,17 @@ func (s *Server) onIssueComment(ctx context.Context, log *logrus.Entry, ev *gith
 			act.Reply = fmt.Sprintf("@%s sorry, I could not record that (an error on my side); please try again later.", facts.Commenter)
 			act.Outcome = "error"
 			log.WithError(err).Error("issue_comment: recording the skip")
+		} else if s.o.Drop != nil {
+			// Out of the PR for real: branch, body, state, a comment.
+			res, err := s.o.Drop(ctx, pr.GetNumber(), []prs.Drop{{Attr: act.Skip,
+				Reason: fmt.Sprintf("dropped by @%s (`%s drop`)", facts.Commenter, s.o.Mention)}})
+			act.Reply = DropReply(facts.Commenter, act.Skip, s.o.SkipFor, res, err)
+			if err != nil {
+				act.Outcome = "error"
+				log.WithError(err).Error("issue_comment: dropping from the PR")
+			} else {
+				log.WithFields(logrus.Fields{"closed": res.Closed, "branch_update": res.BranchUpdate}).Info("issue_comment: dropped from the PR")
+			}
 		}
 	}
 	s.metrics.commands.WithLabelValues(name, act.Outcome).Inc()

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +342,183 @@ func TestMetricsChange(t *testing.T) {
 	}
 	if strings.Contains(after, "markbot_last_cycle_end_timestamp_seconds 0\n") {
 		t.Error("last cycle time not set")
+	}
+}
+
+const dropTestNix = `{ lib, stdenv, fetchurl }:
+
+stdenv.mkDerivation (finalAttrs: {
+  pname = "%s";
+  version = "1.0";
+  meta = {
+    description = "A package";
+    license = lib.licenses.mit;
+  };
+})
+`
+
+// dropEnv is a server wired to drop for real: two packages in one mark
+// PR (#1) opened by markbot's publisher on the fake GitHub.
+func dropEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, nil)
+	files := map[string]*string{}
+	var changes []prs.Change
+	for _, name := range []string{"cowsay", "hello"} {
+		file := "pkgs/by-name/" + name[:2] + "/" + name + "/package.nix"
+		content := fmt.Sprintf(dropTestNix, name)
+		files[file] = &content
+		changes = append(changes, prs.Change{Kind: prs.KindMark, File: file, Line: 7, Attrs: []string{name},
+			BuildID: 312000001, BuildURL: "https://hydra.nixos.org/build/312000001", Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	if _, err := e.gh.Commit("master", "two packages", files); err != nil {
+		t.Fatal(err)
+	}
+	o := prs.Options{Owner: "NixOS", Repo: "nixpkgs", SkipFor: 30 * 24 * time.Hour, Log: e.s.log}
+	pub, err := prs.New(prs.FromGitHub(e.gh.Client()), e.st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := pub.Publish(context.Background(), changes); err != nil || len(res.PRs) != 1 || res.PRs[0].Number != 1 {
+		t.Fatalf("publish: %+v %v", res, err)
+	}
+	e.s.o.Drop = prs.Dropper(prs.FromGitHub(e.gh.Client()), e.st, o)
+	return e
+}
+
+// TestDropCommandDrops: with Drop wired, "@markbot drop" takes the package
+// out of the PR for real, and the reply says so; the last one closes it.
+func TestDropCommandDrops(t *testing.T) {
+	e := dropEnv(t)
+	e.post(t, "issue_comment", "c1", comment(1, "alice", "COLLABORATOR", "@markbot drop hello"))
+	e.drain(t)
+	replies := comments(t, e.gh, 1)
+	if len(replies) != 2 { // markbot's drop comment, then the reply
+		t.Fatalf("%d comments: %+v", len(replies), replies)
+	}
+	reply := replies[1].Body
+	for _, want := range []string{"@alice OK: `hello` is out of this pull request", "will not propose `hello` again for 30 days",
+		"Its marker is taken out of the branch (markbot's commit rewritten)", "Still in it: `cowsay`."} {
+		if !strings.Contains(reply, want) {
+			t.Errorf("reply %q lacks %q", reply, want)
+		}
+	}
+	if strings.Contains(reply, "does not rewrite") || strings.Contains(reply, "stays in this pull request") {
+		t.Errorf("reply still says the branch is not rewritten: %q", reply)
+	}
+	if !strings.Contains(replies[0].Body, "dropped by `@alice` (`@markbot drop`)") {
+		t.Errorf("drop comment %q", replies[0].Body)
+	}
+	pr, _ := e.gh.PullRequest(1)
+	if h, ok := prs.ParseHidden(pr.Body); !ok || strings.Join(h.Attrs, ",") != "cowsay" || pr.Title != "cowsay: mark broken" {
+		t.Errorf("PR %q, hidden %+v", pr.Title, h)
+	}
+	if got, _ := e.gh.File(pr.HeadSHA, "pkgs/by-name/he/hello/package.nix"); strings.Contains(string(got), "# markbot") {
+		t.Errorf("hello still marked on the branch:\n%s", got)
+	}
+	if skips, _ := e.st.ActiveSkips(context.Background(), time.Now()); len(skips) != 1 || skips[0].Attr != "hello" {
+		t.Errorf("skips %+v", skips)
+	}
+	if !strings.Contains(scrape(t, e.s), `markbot_commands_total{command="drop",outcome="ok"} 1`) {
+		t.Error("command not counted ok")
+	}
+
+	// Dropping it again: the PR no longer holds it.
+	e.post(t, "issue_comment", "c2", comment(1, "alice", "COLLABORATOR", "@markbot drop hello"))
+	e.drain(t)
+	if r := comments(t, e.gh, 1); len(r) != 3 || !strings.Contains(r[2].Body, "`hello` is not in this pull request; it holds `cowsay`") {
+		t.Errorf("second reply: %+v", r[len(r)-1].Body)
+	}
+
+	// The last package: the PR is closed by markbot.
+	e.post(t, "issue_comment", "c3", comment(1, "alice", "COLLABORATOR", "@markbot drop cowsay"))
+	e.drain(t)
+	r := comments(t, e.gh, 1)
+	if last := r[len(r)-1].Body; !strings.Contains(last, "`cowsay` is out of this pull request") || !strings.Contains(last, "so markbot closed this pull request") {
+		t.Errorf("last reply %q", last)
+	}
+	if pr, _ := e.gh.PullRequest(1); pr.State != "closed" || pr.Merged {
+		t.Errorf("PR %s merged=%v", pr.State, pr.Merged)
+	}
+}
+
+// TestDropCommandFailureIsReported: a drop that fails says so and why; the
+// skip is recorded all the same.
+func TestDropCommandFailureIsReported(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fault *githubtest.Fault
+		pr    func(e *env) int
+		want  string
+	}{
+		{"GitHub refuses the branch update", &githubtest.Fault{Method: "PATCH", Path: "repos/*/*/git/refs/**", Kind: githubtest.ServerError, Times: -1},
+			func(*env) int { return 1 }, "taking it out of this pull request failed: dropping from PR #1: PATCH refs"},
+		{"a PR markbot has not recorded", nil,
+			func(e *env) int { return openPR(t, e.gh, "markbot/mark-unknown", []string{"hello"}) }, "not recorded in markbot's state yet"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := dropEnv(t)
+			if tt.fault != nil {
+				e.gh.Inject(*tt.fault)
+			}
+			n := tt.pr(e)
+			e.post(t, "issue_comment", "c", comment(n, "alice", "MEMBER", "@markbot drop hello"))
+			e.drain(t)
+			r := comments(t, e.gh, n)
+			if len(r) == 0 {
+				t.Fatal("no reply")
+			}
+			reply := r[len(r)-1].Body
+			if !strings.Contains(reply, "will not propose `hello` again for 30 days, but") || !strings.Contains(reply, tt.want) ||
+				strings.Contains(reply, "OK:") {
+				t.Errorf("reply %q lacks %q", reply, tt.want)
+			}
+			if skips, _ := e.st.ActiveSkips(context.Background(), time.Now()); len(skips) != 1 {
+				t.Errorf("skips %+v", skips)
+			}
+			if !strings.Contains(scrape(t, e.s), `markbot_commands_total{command="drop",outcome="error"} 1`) {
+				t.Error("failure not counted")
+			}
+		})
+	}
+}
+
+func TestDropReply(t *testing.T) {
+	month := 30 * 24 * time.Hour
+	dropped := func(edit string) prs.DroppedPackage {
+		return prs.DroppedPackage{Attr: "hello", Attrs: []string{"hello"}, Outcome: prs.DropDropped, Edit: edit}
+	}
+	for _, tt := range []struct {
+		name string
+		res  *prs.DropResult
+		err  error
+		want []string
+	}{
+		{"rewritten", &prs.DropResult{Packages: []prs.DroppedPackage{dropped("marker taken out of the branch")}, BranchUpdate: prs.BranchRewritten, Remaining: []string{"fzf"}},
+			nil, []string{"@bob OK: `hello` is out", "markbot's commit rewritten", "Still in it: `fzf`."}},
+		{"on top", &prs.DropResult{Packages: []prs.DroppedPackage{dropped("marker taken out of the branch")}, BranchUpdate: prs.BranchCommitted, Remaining: []string{"fzf"}},
+			nil, []string{"in a commit on top of the others'"}},
+		{"human removed it", &prs.DropResult{Packages: []prs.DroppedPackage{dropped("no edit needed: markbot's marker is no longer in x.nix")}, BranchUpdate: prs.BranchCommitted, NothingLeft: true},
+			nil, []string{"needed no edit (markbot's marker is no longer in x.nix)", "stays open for you to merge or close"}},
+		{"closed", &prs.DropResult{Packages: []prs.DroppedPackage{dropped("the pull request is closed; its branch is left as it was")}, Closed: true},
+			nil, []string{"so markbot closed this pull request"}},
+		{"shared derivation", &prs.DropResult{Packages: []prs.DroppedPackage{{Attr: "py313.x", Attrs: []string{"py312.x", "py313.x"}, Outcome: prs.DropDropped}}, Remaining: []string{"fzf"}},
+			nil, []string{"shares its derivation with `py312.x`"}},
+		{"already", &prs.DropResult{Packages: []prs.DroppedPackage{{Attr: "hello", Outcome: prs.DropAlready}}}, nil, []string{"was already out"}},
+		{"not found", &prs.DropResult{Packages: []prs.DroppedPackage{{Attr: "hello", Outcome: prs.DropNotInPR}}}, nil, []string{"found no marker"}},
+		{"failed", nil, errors.New("dropping from PR #3: " + strings.Repeat("x", 500)), []string{"but taking it out of this pull request failed: dropping from PR #3: xxx", "…", "Push a commit removing its marker"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			attr := "hello"
+			if tt.name == "shared derivation" {
+				attr = "py313.x"
+			}
+			got := DropReply("bob", attr, month, tt.res, tt.err)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("reply %q lacks %q", got, w)
+				}
+			}
+		})
 	}
 }
