@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"time"
@@ -168,4 +169,22 @@ func Amend(ctx context.Context, newest *hydra.EvalRecords, pub Publisher, buildU
 	}
 	sum.Err = errors.Join(errs...)
 	return sum
+}
+
+// WriteSummary prints what Amend did (nothing for a nil summary or one
+// that dropped nothing).
+func (s *AmendSummary) WriteSummary(w io.Writer) error {
+	if s == nil {
+		return nil
+	}
+	for _, d := range s.Drops {
+		if err := d.WriteSummary(w); err != nil {
+			return err
+		}
+	}
+	if s.Err != nil {
+		_, err := fmt.Fprintf(w, "  amending open PRs: %v (the next cycle tries again)\n", s.Err)
+		return err
+	}
+	return nil
 }

@@ -178,6 +178,10 @@ func TestCycleDropsPackagesGreenOnMaster(t *testing.T) {
 	if s, _ := st.ActiveSkips(ctx, time.Now()); len(s) != 0 {
 		t.Errorf("skips %+v: a package green again is not held back", s)
 	}
+	var out bytes.Buffer
+	if err := a.WriteSummary(&out); err != nil || !strings.Contains(out.String(), "drop cmatrix from #"+fmt.Sprint(d.PR)+": "+wantReason) {
+		t.Errorf("summary %q, %v", out.String(), err)
+	}
 
 	// The next cycle over the same evaluation: nothing more, and the same
 	// Hydra requests as a cycle that drops nothing.

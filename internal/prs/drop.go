@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -1139,7 +1140,15 @@ func short(sha string) string {
 	return sha
 }
 
-// writeSummary prints the drop as markbot run's summary shows it.
+// WriteSummary prints what the drop did, a line per package, as markbot
+// run's summary shows it.
+func (r *DropResult) WriteSummary(w io.Writer) error {
+	var sb strings.Builder
+	r.writeSummary(&sb)
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
 func (r *DropResult) writeSummary(sb *strings.Builder) {
 	would := ""
 	if r.DryRun {

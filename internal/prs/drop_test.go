@@ -696,3 +696,30 @@ func TestMarkbotCloseAnswerLostThenPublish(t *testing.T) {
 		t.Errorf("state PR %+v", sp)
 	}
 }
+
+// TestDropFork: with branches in a fork (configured as "owner/repo"), the
+// drop reads and rewrites the fork's branch.
+func TestDropFork(t *testing.T) {
+	f := newFixture(t, func(o *githubtest.Options) { o.Forks = []string{"markbot-bot"} })
+	fork := func(o *Options) { o.Fork = "markbot-bot/nixpkgs" }
+	f.mustPublish(seedChanges()[:2], fork)
+	res, err := f.drop(1, []Drop{{Attr: "hello", Reason: green}}, fork)
+	if err != nil || res.BranchUpdate != BranchRewritten || !slices.Equal(res.Remaining, []string{"fzf"}) {
+		t.Fatalf("drop %+v, %v", res, err)
+	}
+	pr := f.pr(1)
+	dir, _ := f.srv.ForkPath("markbot-bot")
+	master, _ := f.srv.Ref("master")
+	if head := strings.TrimSpace(git(t, dir, "rev-parse", "refs/heads/"+pr.HeadRef)); head != pr.HeadSHA {
+		t.Errorf("fork branch at %s, PR head %s", head, pr.HeadSHA)
+	}
+	if parent := strings.TrimSpace(git(t, dir, "rev-parse", pr.HeadSHA+"^")); parent != master {
+		t.Errorf("parent %s, want master %s", parent, master)
+	}
+	if got := git(t, dir, "show", pr.HeadSHA+":pkgs/by-name/he/hello/package.nix"); got != f.file("master", "pkgs/by-name/he/hello/package.nix") {
+		t.Errorf("hello still marked on the fork's branch:\n%s", got)
+	}
+	if got := git(t, dir, "show", pr.HeadSHA+":pkgs/by-name/fz/fzf/package.nix"); !strings.Contains(got, "broken = true;") {
+		t.Error("fzf lost its marker")
+	}
+}
