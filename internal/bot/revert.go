@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +15,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
-	"github.com/nixpkgs-markbot/markbot/internal/nixedit"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
@@ -420,54 +418,17 @@ type fate struct {
 	reason string
 }
 
-// searchLines bounds how far from the recorded line the position is looked
-// for (lines added or removed above it since the marker was recorded).
-const searchLines = 200
-
-// findMarker decides a marker's fate from its file at the base branch. The
-// marker is markbot's as written when nixedit.Unmark succeeds at its
-// position and what it takes out names the marker's build (so a marker of
-// another derivation in the same file is not taken for it). The recorded
-// line is tried first, then lines ever farther from it.
+// findMarker decides a marker's fate from its file at the base branch,
+// through prs.FindMarker (the search marking PR drops use too).
 func findMarker(m state.Marker, src []byte) fate {
-	ours := func(out []byte) bool {
-		u := strings.TrimSuffix(m.BuildURL, "/")
-		return u == "" || bytes.Count(out, []byte(u)) < bytes.Count(src, []byte(u))
+	r := prs.FindMarker(m.File, src, m.Line, m.BuildURL)
+	switch r.Status {
+	case prs.MarkerFound:
+		return fate{kind: fateTracked, line: r.Line}
+	case prs.MarkerGone:
+		return fate{kind: fateHuman, reason: r.Reason}
 	}
-	out, first := nixedit.Unmark(m.File, src, m.Line)
-	var human *nixedit.HumanChangedError
-	switch {
-	case first == nil && ours(out):
-		return fate{kind: fateTracked, line: m.Line}
-	case errors.As(first, &human):
-		return fate{kind: fateHuman, reason: human.Reason}
-	}
-	f, err := nixedit.Parse(m.File, src)
-	if err != nil {
-		return fate{kind: fateUnknown, reason: fmt.Sprintf("%s does not parse: %v", m.File, err)}
-	}
-	n := bytes.Count(src, []byte("\n")) + 1
-	for d := 1; d <= searchLines; d++ {
-		for _, line := range []int{m.Line + d, m.Line - d} {
-			if line < 1 || line > n {
-				continue
-			}
-			if _, err := f.Locate(line); err != nil {
-				continue
-			}
-			if out, err := nixedit.Unmark(m.File, src, line); err == nil && ours(out) {
-				return fate{kind: fateTracked, line: line}
-			}
-		}
-	}
-	u := strings.TrimSuffix(m.BuildURL, "/")
-	switch {
-	case errors.Is(first, nixedit.ErrNotMarked) || (u != "" && !bytes.Contains(src, []byte(u))):
-		return fate{kind: fateHuman, reason: "markbot's marker is no longer in " + m.File}
-	case first == nil:
-		return fate{kind: fateHuman, reason: fmt.Sprintf("the marker at line %d is not the one markbot wrote for %s", m.Line, m.BuildURL)}
-	}
-	return fate{kind: fateHuman, reason: fmt.Sprintf("markbot's marker is no longer where markbot wrote it (%v)", first)}
+	return fate{kind: fateUnknown, reason: r.Reason}
 }
 
 type probeKey struct{ attr, system string }
