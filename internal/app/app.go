@@ -34,6 +34,7 @@ import (
 type Store interface {
 	Markers(ctx context.Context, states ...state.MarkerState) ([]state.Marker, error)
 	AddSkip(ctx context.Context, attr, reason string, until time.Time) error
+	Log(ctx context.Context, e state.Event) (int64, error)
 }
 
 // PullRequests reads a pull request (go-github's PullRequestsService).

@@ -103,7 +103,7 @@ func (f CommentFacts) Authorised() bool {
 func HelpText(mention string, skipFor time.Duration) string {
 	return fmt.Sprintf("Commands (one per comment, at the start of a line):\n\n"+
 		"- `%[1]s help`: this list.\n"+
-		"- `%[1]s recheck`: run a reconcile cycle now (read Hydra, update markbot's pull requests).\n"+
+		"- `%[1]s recheck`: run a reconcile cycle now (read Hydra, probe this pull request's packages, update markbot's pull requests).\n"+
 		"- `%[1]s drop <attr>`: take `<attr>` out of this pull request and do not propose it again for %[2]s (the packages' maintainers and committers only).\n",
 		mention, days(skipFor))
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
 // handleJob handles one accepted event. Errors are logged: GitHub already
@@ -123,6 +125,14 @@ func (s *Server) onIssueComment(ctx context.Context, log *logrus.Entry, ev *gith
 	s.metrics.commands.WithLabelValues(name, act.Outcome).Inc()
 	log = log.WithField("outcome", act.Outcome)
 	if act.Recheck {
+		// The PR's markers are probed at the next cycle, however recently
+		// they were (the revert loop reads these events).
+		for _, attr := range facts.Attrs {
+			if _, err := s.o.Store.Log(ctx, state.Event{Kind: bot.ProbeRequestedEvent, Attr: attr, PR: pr.GetNumber(),
+				Message: fmt.Sprintf("recheck asked by @%s on #%d", facts.Commenter, pr.GetNumber())}); err != nil {
+				log.WithError(err).Warn("issue_comment: recording the recheck request")
+			}
+		}
 		s.TriggerCycle(fmt.Sprintf("recheck by @%s on #%d", facts.Commenter, pr.GetNumber()))
 	}
 	log.Info("issue_comment: command")

@@ -217,6 +217,15 @@ func TestCommentCommands(t *testing.T) {
 			if triggered := len(e.s.trigger) == 1; triggered != tc.wantTrigger {
 				t.Errorf("cycle triggered: %v, want %v", triggered, tc.wantTrigger)
 			}
+			if tc.wantTrigger {
+				// A recheck asks the revert loop to probe the PR's packages.
+				for _, a := range attrs {
+					ev, err := e.st.Events(context.Background(), state.EventFilter{Kind: bot.ProbeRequestedEvent, Attr: a})
+					if err != nil || len(ev) != 1 || ev[0].PR != n {
+						t.Errorf("probe request for %s: %+v %v", a, ev, err)
+					}
+				}
+			}
 			if tc.metric != "" && !strings.Contains(scrape(t, e.s), "markbot_commands_total{"+tc.metric+"} 1") {
 				t.Errorf("metric %s not counted", tc.metric)
 			}
