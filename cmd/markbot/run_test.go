@@ -255,20 +255,9 @@ func TestRunLoadsIndexOnce(t *testing.T) {
 	}
 	cfg.Hydra.RequestsPerSecond, cfg.Probe.Every = 1000, 0
 	cfg.Packages.Source = srv.URL + "/packages.json"
-	var errb bytes.Buffer
-	cycle := func() *bot.Summary {
-		sum, err := runCycle(context.Background(), cfg, false, cliLogger(&errb, false), &errb)
-		if err != nil {
-			t.Fatalf("cycle: %v\n%s", err, errb.String())
-		}
-		return sum
-	}
+	cycle := cycleRunner(t, cfg)
 	cycle()
-	for _, pr := range w.GitHub.PullRequests() {
-		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mergeAll(t, w)
 	w.AddProbeEval(time.Now().Add(time.Minute), map[string]bool{"cmatrix": true})
 	loads.Store(0)
 	sum := cycle()
@@ -301,20 +290,9 @@ func TestRunLocalProbe(t *testing.T) {
 	cfg.Probe.BuildDir, cfg.Probe.BuildEnv = dir, []string{"NIXPKGS_ALLOW_BROKEN=1"}
 	cfg.Probe.BuildSystems = cfg.Policy.Systems
 	cfg.Probe.BuildTimeout = time.Minute
-	var errb bytes.Buffer
-	cycle := func() *bot.Summary {
-		sum, err := runCycle(context.Background(), cfg, false, cliLogger(&errb, false), &errb)
-		if err != nil {
-			t.Fatalf("cycle: %v\n%s", err, errb.String())
-		}
-		return sum
-	}
+	cycle := cycleRunner(t, cfg)
 	cycle()
-	for _, pr := range w.GitHub.PullRequests() {
-		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mergeAll(t, w)
 	sum := cycle()
 	if sum.Revert == nil || len(sum.Revert.Builds) == 0 || len(sum.Revert.Changes) == 0 {
 		t.Fatalf("no local builds or reverts: %+v", sum.Revert)
@@ -340,5 +318,29 @@ func TestRunLocalProbe(t *testing.T) {
 	}
 	if sum := cycle(); sum.Revert == nil || !sum.Revert.NotDue || len(sum.Revert.Builds) != 0 || sum.Revert.Checked == 0 {
 		t.Errorf("third run: %+v", sum.Revert)
+	}
+}
+
+// cycleRunner returns a function running one markbot run cycle with cfg,
+// failing the test on an error (with the logs).
+func cycleRunner(t *testing.T, cfg *config.Config) func() *bot.Summary {
+	var errb bytes.Buffer
+	return func() *bot.Summary {
+		t.Helper()
+		sum, err := runCycle(context.Background(), cfg, false, cliLogger(&errb, false), &errb)
+		if err != nil {
+			t.Fatalf("cycle: %v\n%s", err, errb.String())
+		}
+		return sum
+	}
+}
+
+// mergeAll merges every pull request of the demo world, as a maintainer.
+func mergeAll(t *testing.T, w *demo.World) {
+	t.Helper()
+	for _, pr := range w.GitHub.PullRequests() {
+		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
