@@ -103,18 +103,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		st = store
 	}
 	owner, repo := cfg.GitHub.RepositoryParts()
-	fork := ""
-	if cfg.GitHub.Fork != "" {
-		fork, _ = cfg.GitHub.HeadRepository()
-	}
-	pub, err := prs.New(prs.FromGitHub(gh), st, prs.Options{
-		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch, Fork: fork,
-		BranchPrefix: cfg.GitHub.BranchPrefix, MaxPerPR: cfg.Policy.MaxMarkersPerPR,
-		MarkLabels: cfg.GitHub.Labels, MaxReviewers: cfg.Policy.MaxReviewers,
-		BotLogin: cfg.GitHub.BotLogin, SkipFor: cfg.Policy.SkipAfterClose,
-		Ping: prs.Ping(cfg.Policy.Ping), PingSecondaryPlatforms: cfg.Policy.PingSecondaryPlatforms,
-		DryRun: dryRun, Log: log,
-	})
+	pub, err := prs.New(prs.FromGitHub(gh), st, prsOptions(cfg, dryRun, log))
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +152,24 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		rerr = fmt.Errorf("revert: %w", rerr)
 	}
 	return sum, errors.Join(cerr, rerr)
+}
+
+// prsOptions are the publisher's options the configuration describes
+// (markbot run's cycles and markbot serve's drops share them).
+func prsOptions(cfg *config.Config, dryRun bool, log logrus.FieldLogger) prs.Options {
+	owner, repo := cfg.GitHub.RepositoryParts()
+	fork := ""
+	if cfg.GitHub.Fork != "" {
+		fork, _ = cfg.GitHub.HeadRepository()
+	}
+	return prs.Options{
+		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch, Fork: fork,
+		BranchPrefix: cfg.GitHub.BranchPrefix, MaxPerPR: cfg.Policy.MaxMarkersPerPR,
+		MarkLabels: cfg.GitHub.Labels, MaxReviewers: cfg.Policy.MaxReviewers,
+		BotLogin: cfg.GitHub.BotLogin, SkipFor: cfg.Policy.SkipAfterClose,
+		Ping: prs.Ping(cfg.Policy.Ping), PingSecondaryPlatforms: cfg.Policy.PingSecondaryPlatforms,
+		DryRun: dryRun, Log: log,
+	}
 }
 
 // localBuilder is the local build probe the configuration describes (nil:

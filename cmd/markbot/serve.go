@@ -174,7 +174,6 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 		BotLogin:     cfg.GitHub.BotLogin,
 		SkipFor:      cfg.Policy.SkipAfterClose,
 		Log:          log,
-		Drop: prs.Dropper(prs.FromGitHub(gh), st, prs.Options{Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch, Fork: cfg.GitHub.Fork,
-			BranchPrefix: cfg.GitHub.BranchPrefix, BotLogin: cfg.GitHub.BotLogin, SkipFor: cfg.Policy.SkipAfterClose, Log: log}),
+		Drop:         prs.Dropper(prs.FromGitHub(gh), st, prsOptions(cfg, false, log)),
 	}
 }
