@@ -185,6 +185,7 @@ func localBuilder(cfg *config.Config) *bot.LocalBuilder {
 
 func writeRunSummary(w io.Writer, cfg *config.Config, sum *bot.Summary, dryRun bool) {
 	defer writeRevertSummary(w, sum.Revert)
+	sum.Amend.WriteSummary(w) // packages taken out of open marking PRs
 	res := sum.Detection
 	if mb := res.MassBreakage; mb != nil {
 		fmt.Fprintf(w, "%s\nNothing is proposed: this looks like a bad merge or broken infrastructure, not broken packages.\n", mb)
