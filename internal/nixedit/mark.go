@@ -191,6 +191,54 @@ func Unmark(filename string, src []byte, line int) ([]byte, error) {
 	return out, nil
 }
 
+// Narrow replaces markbot's marker of the derivation whose meta.position is
+// line by m, for fewer systems: the revert loop's answer when a marked
+// package builds again on some of its systems only. m.Systems must be a
+// non-empty subset of the systems the marker covers (a marker for every
+// system may narrow to any). The old marker must be markbot's as written,
+// as for Unmark (ErrNotMarked, *HumanChangedError); the new one is written
+// as Mark writes it, so the result is exactly Mark(Unmark(src), m). When
+// the file already marks the derivation broken on m.Systems without
+// markbot (a human's own broken binding covers them), the result is the
+// file without markbot's marker.
+func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
+	if len(m.Systems) == 0 {
+		return nil, errors.New("narrowing a marker needs the systems it keeps")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := Parse(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	t, err := f.Locate(line)
+	if err != nil {
+		return nil, err
+	}
+	ed := &editor{f: f}
+	if err := ed.unmark(t); err != nil {
+		return nil, err
+	}
+	if pc := ed.unmarked; len(pc.systems) > 0 {
+		for _, s := range m.Systems {
+			if !slices.Contains(pc.systems, s) {
+				return nil, fmt.Errorf("%s:%d: the marker covers %s, not %s: narrowing cannot add a system",
+					filename, line, strings.Join(pc.systems, ", "), s)
+			}
+		}
+	}
+	unmarked := ed.apply()
+	if _, err := Parse(filename, unmarked); err != nil {
+		return nil, &HumanChangedError{Reason: fmt.Sprintf("removing the marker would not parse (%v)", err)}
+	}
+	out, _, err := markLine(filename, unmarked, ed.shiftLine(line), m)
+	if errors.Is(err, ErrAlreadyBroken) {
+		return unmarked, nil
+	}
+	return out, err
+}
+
 // optOut returns why the file must not be edited, or "".
 func (f *File) optOut() string {
 	if bytes.Contains(f.Src, []byte("markbot: ignore")) {
@@ -224,6 +272,8 @@ type edit struct {
 type editor struct {
 	f     *File
 	edits []edit
+	// unmarked is the comment of the marker unmark took out.
+	unmarked parsedComment
 }
 
 func (ed *editor) insert(off int, text string) { ed.edits = append(ed.edits, edit{off, off, text}) }
@@ -584,6 +634,8 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// unmark takes markbot's marker out of t; ed.unmarked is what its comment
+// said.
 func (ed *editor) unmark(t *Target) error {
 	f := ed.f
 	broken, err := f.brokenBinding(t)
@@ -613,6 +665,7 @@ func (ed *editor) unmark(t *Target) error {
 	if !ok {
 		return &HumanChangedError{Reason: fmt.Sprintf("markbot's comment was edited: %q", text)}
 	}
+	ed.unmarked = pc
 	valueText := f.exprText(broken.Value)
 	condOf := func(systems []string) string {
 		c, _ := Condition(systems)
