@@ -84,6 +84,8 @@ func TestBody(t *testing.T) {
 		{"no-ping-darwin-unmark", Batch{Kind: KindUnmark, Changes: []Change{withSystems(unmark, darwin)}},
 			BodyOptions{Reviewers: Reviewers{NoPing: NoPingSecondaryPlatform, Mentioned: []string{"alice"}}},
 			"hello: unmark broken"},
+		{"unmark-and-narrow", Batch{Kind: KindUnmark, Changes: []Change{unmark, netkitNarrow()}}, BodyOptions{SkipFor: 30 * 24 * time.Hour},
+			"treewide: unmark 2 packages that build again on Hydra"},
 		{"too-many-reviewers", Batch{Kind: KindMark, Changes: []Change{fzf()}},
 			BodyOptions{Reviewers: Reviewers{TooMany: true, Mentioned: []string{"a", "b`c"}, MentionedTeams: []string{"python"}}},
 			"fzf: mark broken"},

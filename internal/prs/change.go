@@ -48,6 +48,20 @@ type LocalBuild struct {
 	Time   time.Time
 }
 
+// Narrowing is an unmark that narrows the marker to the systems where the
+// package still fails rather than taking it out.
+type Narrowing struct {
+	// Green are the systems the package builds on again: the marker no
+	// longer covers them.
+	Green []string
+	// Systems the new marker covers: those still failing or not built by
+	// any probe (never empty).
+	Systems []string
+	// BuildID and BuildURL are the failing build the new marker names.
+	BuildID  int64
+	BuildURL string
+}
+
 // Change is one derivation to edit. It is plain data: internal/bot builds it
 // from a failures.Failure (or a green probe) and a nixpkgs.Package.
 type Change struct {
@@ -67,6 +81,10 @@ type Change struct {
 	// Local, for an unmark whose evidence is markbot's local build probe
 	// rather than a Hydra build (BuildID and BuildURL then empty).
 	Local *LocalBuild
+	// Narrow, for an unmark, keeps the marker for the systems still
+	// failing instead of taking it out: the package builds again on
+	// Narrow.Green only (the evidence above is a green build there).
+	Narrow *Narrowing
 	// Since is when the package started failing (the marker's date).
 	Since time.Time
 	// LastSuccess is the last successful build before the failure, if known.
@@ -105,6 +123,10 @@ func (c Change) validate() error {
 		return fmt.Errorf("change %s: no position (file %q, line %d)", c.Attr(), c.File, c.Line)
 	case !slices.IsSorted(c.Attrs):
 		return fmt.Errorf("change %s: attributes are not sorted: %v", c.Attr(), c.Attrs)
+	case c.Narrow != nil && c.Kind != KindUnmark:
+		return fmt.Errorf("change %s: only an unmark can narrow a marker", c.Attr())
+	case c.Narrow != nil && (len(c.Narrow.Systems) == 0 || len(c.Narrow.Green) == 0 || c.Narrow.BuildURL == ""):
+		return fmt.Errorf("change %s: narrowing needs the systems still failing, the green ones and a failing build", c.Attr())
 	}
 	return nil
 }

@@ -49,9 +49,13 @@ func applyEdits(b Batch, contents map[string]string) ([]edited, map[int]ChangeRe
 			}
 			var out []byte
 			var err error
-			if c.Kind == KindUnmark {
+			switch {
+			case c.Narrow != nil:
+				out, err = nixedit.Narrow(c.File, []byte(cur), line, nixedit.Marker{
+					Systems: c.Narrow.Systems, BuildURL: c.Narrow.BuildURL, Since: c.Since.UTC().Format(time.DateOnly)})
+			case c.Kind == KindUnmark:
 				out, err = nixedit.Unmark(c.File, []byte(cur), line)
-			} else {
+			default:
 				out, err = nixedit.Mark(c.File, []byte(cur), line, nixedit.Marker{
 					Systems: c.Systems, BuildURL: c.BuildURL, Since: c.Since.UTC().Format(time.DateOnly)})
 			}

@@ -27,6 +27,7 @@ type Store interface {
 	AddMarker(ctx context.Context, m state.Marker) (state.Marker, error)
 	LiveMarker(ctx context.Context, attr string) (state.Marker, bool, error)
 	SetMarkerPR(ctx context.Context, id int64, number int, revert bool) error
+	SetMarkerEvidence(ctx context.Context, id int64, systems []string, buildID int64, buildURL string) error
 	TransitionMarker(ctx context.Context, id int64, to state.MarkerState, message string) (state.Marker, error)
 	MarkersForPR(ctx context.Context, number int) ([]state.Marker, error)
 	Markers(ctx context.Context, states ...state.MarkerState) ([]state.Marker, error)
@@ -185,6 +186,8 @@ type botPR struct {
 	Kind    Kind
 	Attrs   []string
 	Labels  []string
+	// Narrow are the markers an unmark PR narrows (its hidden block).
+	Narrow map[string]HiddenNarrow
 }
 
 type skipInfo struct {
@@ -414,7 +417,7 @@ func (r *run) asBotPR(pr *github.PullRequest) (*botPR, bool) {
 		return nil, false
 	}
 	bp := &botPR{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: head.GetRef(), HeadSHA: head.GetSHA(),
-		Kind: h.Kind, Attrs: h.Attrs}
+		Kind: h.Kind, Attrs: h.Attrs, Narrow: h.Narrow}
 	for _, l := range pr.Labels {
 		bp.Labels = append(bp.Labels, l.GetName())
 	}
@@ -490,7 +493,20 @@ func (r *run) prMerged(ctx context.Context, sp state.PR) error {
 		case sp.Kind == state.MarkPR && m.PR == sp.Number && m.State == state.Proposed:
 			_, err = r.st.TransitionMarker(ctx, m.ID, state.Merged, msg)
 		case sp.Kind == state.UnmarkPR && m.RevertPR == sp.Number && m.State == state.Reverting:
-			_, err = r.st.TransitionMarker(ctx, m.ID, state.Reverted, msg)
+			var n *HiddenNarrow
+			if n, err = r.narrowing(ctx, sp.Number, m.Attr); err != nil {
+				return err
+			}
+			if n == nil {
+				_, err = r.st.TransitionMarker(ctx, m.ID, state.Reverted, msg)
+				break
+			}
+			// Narrowed: the same marker, on master for fewer systems and
+			// naming a build that fails there.
+			if err = r.st.SetMarkerEvidence(ctx, m.ID, n.Systems, n.Build, n.URL); err == nil {
+				_, err = r.st.TransitionMarker(ctx, m.ID, state.Merged,
+					fmt.Sprintf("%s: narrowed to %s", msg, strings.Join(n.Systems, ", ")))
+			}
 		}
 		if err != nil {
 			return err
@@ -587,7 +603,7 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 			HeadSHA: bp.HeadSHA, Attrs: bp.Attrs}); err != nil {
 			return did, err
 		}
-		if err := r.recordMarkers(ctx, bp.Number, b); err != nil {
+		if err := r.recordMarkers(ctx, bp, b); err != nil {
 			return did, err
 		}
 		kind := "pr.published"
@@ -699,16 +715,21 @@ func (r *run) openedReviewers(ctx context.Context, pr int) (*Reviewers, error) {
 	return d.Reviewers, nil
 }
 
-// recordMarkers records the batch's markers against PR number: new
+// recordMarkers records the batch's markers against bp, the PR: new
 // markers for a mark PR, the revert PR of live markers for an unmark PR.
-// Rerunning it is harmless.
-func (r *run) recordMarkers(ctx context.Context, number int, b Batch) error {
-	for _, c := range b.Changes {
-		m, ok, err := r.st.LiveMarker(ctx, c.Attr())
-		if err != nil {
-			return err
-		}
-		if b.Kind == KindMark {
+// An unmark PR's markers are those of the batch's changes and of the PR's
+// hidden block, so a PR adopted after a crash (when the revert loop no
+// longer proposes its changes) still moves its markers to reverting; a
+// narrowing is logged (narrowingEvent) for prMerged. Rerunning it is
+// harmless.
+func (r *run) recordMarkers(ctx context.Context, bp *botPR, b Batch) error {
+	number := bp.Number
+	if b.Kind == KindMark {
+		for _, c := range b.Changes {
+			m, ok, err := r.st.LiveMarker(ctx, c.Attr())
+			if err != nil {
+				return err
+			}
 			if !ok {
 				m, err = r.st.AddMarker(ctx, state.Marker{Attr: c.Attr(), Attrs: c.Attrs, File: c.File, Line: c.Line,
 					Systems: c.Systems, BuildID: c.BuildID, BuildURL: c.BuildURL, Since: c.Since})
@@ -721,24 +742,85 @@ func (r *run) recordMarkers(ctx context.Context, number int, b Batch) error {
 					return fmt.Errorf("marker %s: %w", c.Attr(), err)
 				}
 			}
-			continue
+		}
+		return nil
+	}
+	narrow := maps.Clone(bp.Narrow)
+	if narrow == nil {
+		narrow = map[string]HiddenNarrow{}
+	}
+	primary := map[string]bool{}
+	for _, c := range b.Changes {
+		primary[c.Attr()] = true
+		if n := c.Narrow; n != nil {
+			narrow[c.Attr()] = HiddenNarrow{Systems: n.Systems, Build: n.BuildID, URL: n.BuildURL}
+		}
+	}
+	attrs := slices.Sorted(maps.Keys(primary))
+	for _, a := range bp.Attrs {
+		if !primary[a] {
+			attrs = append(attrs, a)
+		}
+	}
+	for _, a := range attrs {
+		m, ok, err := r.st.LiveMarker(ctx, a)
+		if err != nil {
+			return err
 		}
 		if !ok {
-			r.log.WithFields(logrus.Fields{"attr": c.Attr(), "pr": number}).Warn("unmark PR for an attribute without a live marker in state")
+			if primary[a] {
+				r.log.WithFields(logrus.Fields{"attr": a, "pr": number}).Warn("unmark PR for an attribute without a live marker in state")
+			}
 			continue
+		}
+		if m.State != state.Merged && m.State != state.Probing && !(m.State == state.Reverting && m.RevertPR == number) {
+			continue
+		}
+		if n, ok := narrow[a]; ok {
+			if err := r.logNarrowing(ctx, number, a, n); err != nil {
+				return fmt.Errorf("marker %s: %w", a, err)
+			}
 		}
 		if m.State == state.Merged || m.State == state.Probing {
 			if _, err := r.st.TransitionMarker(ctx, m.ID, state.Reverting, fmt.Sprintf("unmark PR #%d", number)); err != nil {
-				return fmt.Errorf("marker %s: %w", c.Attr(), err)
+				return fmt.Errorf("marker %s: %w", a, err)
 			}
 		}
 		if m.RevertPR != number {
 			if err := r.st.SetMarkerPR(ctx, m.ID, number, true); err != nil {
-				return fmt.Errorf("marker %s: %w", c.Attr(), err)
+				return fmt.Errorf("marker %s: %w", a, err)
 			}
 		}
 	}
 	return nil
+}
+
+// narrowingEvent records, against an unmark PR and an attribute, the
+// marker the PR leaves for the systems still failing (HiddenNarrow in the
+// details); prMerged applies it.
+const narrowingEvent = "marker.narrowing"
+
+func (r *run) logNarrowing(ctx context.Context, number int, attr string, n HiddenNarrow) error {
+	if have, err := r.narrowing(ctx, number, attr); err != nil || have != nil {
+		return err
+	}
+	details, _ := json.Marshal(n)
+	_, err := r.st.Log(ctx, state.Event{Kind: narrowingEvent, PR: number, Attr: attr, Details: details,
+		Message: fmt.Sprintf("unmark PR #%d narrows the marker to %s", number, strings.Join(n.Systems, ", "))})
+	return err
+}
+
+// narrowing is the narrowing logged for PR number and attr (nil: none).
+func (r *run) narrowing(ctx context.Context, number int, attr string) (*HiddenNarrow, error) {
+	ev, err := r.st.Events(ctx, state.EventFilter{PR: number, Attr: attr, Kind: narrowingEvent, Limit: 1})
+	if err != nil || len(ev) == 0 {
+		return nil, err
+	}
+	var n HiddenNarrow
+	if err := json.Unmarshal(ev[0].Details, &n); err != nil || len(n.Systems) == 0 {
+		return nil, fmt.Errorf("event %d: malformed narrowing %s", ev[0].ID, ev[0].Details)
+	}
+	return &n, nil
 }
 
 // filter leaves out changes an open PR covers or a human closed recently.
