@@ -239,7 +239,13 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 		} else if len(r.Builds) > 0 {
 			fmt.Fprintf(w, " (%d local builds)", len(r.Builds))
 		}
-		fmt.Fprintf(w, ": %d build again, %d still failing, %d green on some systems only\n", len(r.Changes), len(r.Failing), len(r.Partial))
+		narrowed := 0
+		for _, c := range r.Changes {
+			if c.Narrow != nil {
+				narrowed++
+			}
+		}
+		fmt.Fprintf(w, ": %d build again, %d on some systems only (marker narrowed), %d still failing\n", len(r.Changes)-narrowed, narrowed, len(r.Failing))
 	}
 	for _, n := range r.Builds {
 		fmt.Fprintf(w, "  local build: %s\n", n)
@@ -251,7 +257,7 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 		fmt.Fprintf(w, "  left to humans: %s\n", n)
 	}
 	for _, n := range r.Partial {
-		fmt.Fprintf(w, "  not reverted yet: %s\n", n)
+		fmt.Fprintf(w, "  some systems only: %s\n", n)
 	}
 	for _, n := range r.Unreadable {
 		fmt.Fprintf(w, "  unreadable this time: %s\n", n)

@@ -123,10 +123,11 @@ type RevertSummary struct {
 	Unreadable []RevertNote
 	// ProbeEval is the probe evaluation read (0: none).
 	ProbeEval int64
-	// Changes are the unmark changes proposed (green on every system).
+	// Changes are the unmark changes proposed: green on every system, or
+	// narrowing the marker (Change.Narrow) when green on some.
 	Changes []prs.Change
-	// Partial are markers green on some of their systems only: not
-	// reverted (narrowing a marker to the failing systems is not done yet).
+	// Partial are markers green on some of their systems only: their
+	// changes (in Changes) narrow them to the other systems.
 	Partial []RevertNote
 	// Failing are due markers the probes do not show green (failing, not
 	// built, or a Hydra probe older than the marker).
@@ -147,8 +148,8 @@ type RevertSummary struct {
 // (no older than the marker); a marker all of whose attributes built by the
 // probe succeed (status 0) on every system it covers becomes an unmark
 // change with a green build as evidence, and the changes are published as
-// batched unmark PRs by pub. Green on some systems only is not reverted in
-// this version (narrowing is a later step). Unmark changes the publisher
+// batched unmark PRs by pub. Green on some systems only becomes an unmark
+// change that narrows the marker to the others (decideProbe). Unmark changes the publisher
 // finds human-changed or not marked move their markers to human-owned.
 //
 // Markers whose mark PR was merged become "merged" when a Publish syncs
@@ -311,12 +312,14 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 			return sum, fmt.Errorf("revert: %w", err)
 		}
 		c, note, green := decideProbe(m, mergeProbes(latest, round[m.ID]), o.Systems, notes[m.ID])
-		switch {
-		case c != nil:
+		if c != nil {
 			changes = append(changes, *c)
-		case green:
+		}
+		switch {
+		case green && note.Attr != "":
 			sum.Partial = append(sum.Partial, note)
-			log.WithFields(logrus.Fields{"attr": note.Attr}).Info("probe: not reverted: " + note.Reason)
+			log.WithFields(logrus.Fields{"attr": note.Attr}).Info("probe: " + note.Reason)
+		case c != nil: // green on every system
 		default:
 			sum.Failing = append(sum.Failing, note)
 			log.WithFields(logrus.Fields{"attr": note.Attr}).Debug("probe: not reverted: " + note.Reason)
@@ -336,13 +339,19 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		}
 	}
 	sum.Changes = changes
+	narrowed := 0
+	for _, c := range changes {
+		if c.Narrow != nil {
+			narrowed++
+		}
+	}
 	counts := logrus.Fields{"eval": sum.ProbeEval, "tracked": len(tracked), "due": len(due), "builds": len(sum.Builds),
-		"green": len(changes), "partial": len(sum.Partial), "failing": len(sum.Failing)}
+		"green": len(changes) - narrowed, "narrowed": narrowed, "partial": len(sum.Partial), "failing": len(sum.Failing)}
 	log.WithFields(counts).Info("probe: read")
 	if !o.DryRun {
 		details, _ := json.Marshal(counts)
 		if _, err := st.Log(ctx, state.Event{Kind: probeEvent, Details: details,
-			Message: fmt.Sprintf("probe: %d of %d due markers green (%d tracked)", len(changes), len(due), len(tracked))}); err != nil {
+			Message: fmt.Sprintf("probe: %d of %d due markers green, %d to narrow (%d tracked)", len(changes)-narrowed, len(due), narrowed, len(tracked))}); err != nil {
 			return sum, fmt.Errorf("revert: %w", err)
 		}
 	}
@@ -611,10 +620,13 @@ func mergeProbes(latest, round []state.Probe) []state.Probe {
 // decideProbe decides from a marker's newest probe results. Its systems
 // (those it was marked for; when it covers every system, systems, or else
 // the systems probed) must each have a result for at least one of its
-// attributes, and every result there must be green: then it is an unmark
-// change with a green build as evidence. Green on some systems only is
-// partial (green=true, no change): not reverted, narrowing is a later step.
-// none is the reason given when there is no result at all.
+// attributes; a system is green when every result there is. Green on every
+// system: an unmark change with a green build as evidence (Hydra's
+// preferred over a local one). Green on some: an unmark change that
+// narrows the marker to the others, those still failing and those no
+// probe built (green=true and a note saying so); the new marker names a
+// build the Hydra probe saw fail there, else the marker's own. none is
+// the reason given when there is no result at all.
 func decideProbe(m state.Marker, latest []state.Probe, systems []string, none string) (c *prs.Change, note RevertNote, green bool) {
 	attrs := attrsOf(m)
 	results := map[probeKey][]state.Probe{}
@@ -636,19 +648,23 @@ func decideProbe(m state.Marker, latest []state.Probe, systems []string, none st
 		}
 	}
 	var greenOn, red, missing []string
-	var hydraEvidence, localEvidence *state.Probe
+	var hydraEvidence, localEvidence, failed *state.Probe
 	for _, s := range need {
 		n, ok := 0, true
+		var hydraOK, localOK *state.Probe
 		for _, a := range attrs {
 			for _, p := range results[probeKey{a, s}] {
 				n++
 				switch {
 				case !p.OK:
 					ok = false
-				case p.Source == state.ProbeHydra && hydraEvidence == nil:
-					hydraEvidence = &p
-				case p.Source == state.ProbeLocal && localEvidence == nil:
-					localEvidence = &p
+					if p.Source == state.ProbeHydra && p.URL != "" && failed == nil {
+						failed = &p
+					}
+				case p.Source == state.ProbeHydra && hydraOK == nil:
+					hydraOK = &p
+				case p.Source == state.ProbeLocal && localOK == nil:
+					localOK = &p
 				}
 			}
 		}
@@ -657,26 +673,54 @@ func decideProbe(m state.Marker, latest []state.Probe, systems []string, none st
 			missing = append(missing, s)
 		case ok:
 			greenOn = append(greenOn, s)
+			if hydraEvidence == nil {
+				hydraEvidence = hydraOK
+			}
+			if localEvidence == nil {
+				localEvidence = localOK
+			}
 		default:
 			red = append(red, s)
 		}
 	}
-	switch {
-	case len(need) > 0 && len(greenOn) == len(need):
-		c := &prs.Change{Kind: prs.KindUnmark, File: m.File, Line: m.Line, Attrs: attrs, Systems: m.Systems, Since: m.Since}
-		if e := hydraEvidence; e != nil {
-			c.BuildID, c.BuildURL = e.Build, e.URL
-		} else if e := localEvidence; e != nil {
-			c.Local = &prs.LocalBuild{System: e.System, Time: e.At}
+	if len(greenOn) == 0 {
+		switch {
+		case len(red) > 0:
+			return nil, RevertNote{m.Attr, "still failing in the probe on " + strings.Join(red, ", ")}, false
+		case none != "":
+			return nil, RevertNote{m.Attr, none}, false
 		}
-		return c, RevertNote{}, true
-	case len(greenOn) > 0:
-		return nil, RevertNote{m.Attr, fmt.Sprintf("green on %s only; still failing or not built on %s (narrowing the marker is not done yet)",
-			strings.Join(greenOn, ", "), strings.Join(append(red, missing...), ", "))}, true
-	case len(red) > 0:
-		return nil, RevertNote{m.Attr, "still failing in the probe on " + strings.Join(red, ", ")}, false
-	case none != "":
-		return nil, RevertNote{m.Attr, none}, false
+		return nil, RevertNote{m.Attr, "not built by any probe"}, false
 	}
-	return nil, RevertNote{m.Attr, "not built by any probe"}, false
+	c = &prs.Change{Kind: prs.KindUnmark, File: m.File, Line: m.Line, Attrs: attrs, Systems: m.Systems, Since: m.Since}
+	if e := hydraEvidence; e != nil {
+		c.BuildID, c.BuildURL = e.Build, e.URL
+	} else if e := localEvidence; e != nil {
+		c.Local = &prs.LocalBuild{System: e.System, Time: e.At}
+	}
+	if len(greenOn) == len(need) {
+		return c, RevertNote{}, true
+	}
+	var keep []string // in need's order
+	for _, s := range need {
+		if !slices.Contains(greenOn, s) {
+			keep = append(keep, s)
+		}
+	}
+	n := &prs.Narrowing{Green: greenOn, Systems: keep, BuildID: m.BuildID, BuildURL: m.BuildURL}
+	if failed != nil {
+		n.BuildID, n.BuildURL = failed.Build, failed.URL
+	}
+	why := fmt.Sprintf("green on %s only", strings.Join(greenOn, ", "))
+	if len(red) > 0 {
+		why += "; still failing on " + strings.Join(red, ", ")
+	}
+	if len(missing) > 0 {
+		why += "; not built by any probe on " + strings.Join(missing, ", ")
+	}
+	if n.BuildURL == "" {
+		return nil, RevertNote{m.Attr, why + " (not narrowed: no failing build to name)"}, true
+	}
+	c.Narrow = n
+	return c, RevertNote{m.Attr, why + "; narrowing the marker to " + strings.Join(keep, ", ")}, true
 }

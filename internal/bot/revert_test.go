@@ -372,9 +372,11 @@ func TestRevertProbeOlderThanMarkerAndNoProbe(t *testing.T) {
 func TestDecideProbe(t *testing.T) {
 	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(attr string, systems ...string) state.Marker {
-		return state.Marker{ID: 1, Attr: attr, Attrs: []string{attr}, File: "f.nix", Line: 3, Systems: systems, Created: created}
+		return state.Marker{ID: 1, Attr: attr, Attrs: []string{attr}, File: "f.nix", Line: 3, Systems: systems, Created: created,
+			BuildID: 99, BuildURL: url(99)}
 	}
-	shared := state.Marker{ID: 1, Attr: "p312.r", Attrs: []string{"p312.r", "p313.r"}, File: "r.nix", Line: 9, Systems: []string{"x86_64-linux"}, Created: created}
+	shared := state.Marker{ID: 1, Attr: "p312.r", Attrs: []string{"p312.r", "p313.r"}, File: "r.nix", Line: 9, Systems: []string{"x86_64-linux"}, Created: created,
+		BuildID: 99, BuildURL: url(99)}
 	hyd := func(attr, sys string, ok bool, build int64) state.Probe {
 		return state.Probe{Marker: 1, Attr: attr, System: sys, Source: state.ProbeHydra, OK: ok, Build: build, URL: url(build), At: created.Add(time.Hour)}
 	}
@@ -382,37 +384,53 @@ func TestDecideProbe(t *testing.T) {
 		return state.Probe{Marker: 1, Attr: attr, System: sys, Source: state.ProbeLocal, OK: ok, Log: "/l", At: created.Add(2 * time.Hour)}
 	}
 	const lx, al, dw = "x86_64-linux", "aarch64-linux", "aarch64-darwin"
+	shared2 := shared
+	shared2.Systems = []string{lx, al}
+	noBuild := mk("a", lx, al)
+	noBuild.BuildID, noBuild.BuildURL = 0, ""
 	for _, tc := range []struct {
-		name           string
-		marker         state.Marker
-		probes         []state.Probe
-		systems        []string
-		green, partial bool
-		evidence       int64 // Hydra build; -1: the local build
-		reason         string
+		name        string
+		marker      state.Marker
+		probes      []state.Probe
+		systems     []string
+		change      bool
+		evidence    int64    // green Hydra build; -1: the local build
+		narrow      []string // systems the narrowed marker keeps
+		narrowBuild int64    // the failing build it names
+		reason      string   // the note (partial, failing)
 	}{
-		{"green on every marked system", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, true, 2)}, nil, true, false, 1, ""},
-		{"green on some systems: partial", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, false, 2)}, nil, false, true, 0, "green on x86_64-linux only; still failing or not built on aarch64-linux"},
-		{"not built on one system: partial", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1)}, nil, false, true, 0, "green on x86_64-linux only"},
-		{"failing", mk("a", lx), []state.Probe{hyd("a", lx, false, 1)}, nil, false, false, 0, "still failing in the probe on x86_64-linux"},
-		{"no result", mk("a", lx), nil, nil, false, false, 0, "not built by probe evaluation 7"},
-		{"shared: every attribute green", shared, []state.Probe{hyd("p312.r", lx, true, 5), hyd("p313.r", lx, true, 6)}, nil, true, false, 5, ""},
-		{"shared: one attribute red", shared, []state.Probe{hyd("p312.r", lx, true, 5), hyd("p313.r", lx, false, 6)}, nil, false, false, 0, "still failing"},
-		{"all systems: the ones asked for", mk("a"), []state.Probe{hyd("a", lx, true, 1)}, []string{lx, al}, false, true, 0, "green on x86_64-linux only"},
-		{"all systems: the ones probed", mk("a"), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, true, 2)}, nil, true, false, 2, ""},
-		{"local build green", mk("a", lx), []state.Probe{loc("a", lx, true)}, nil, true, false, -1, ""},
-		{"Hydra evidence preferred over local", mk("a", lx, dw), []state.Probe{loc("a", lx, true), hyd("a", dw, true, 9)}, nil, true, false, 9, ""},
-		{"local red", mk("a", lx), []state.Probe{loc("a", lx, false)}, nil, false, false, 0, "still failing"},
+		{"green on every marked system", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, true, 2)}, nil, true, 1, nil, 0, ""},
+		{"green on some systems: narrowed to the red one", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, false, 2)}, nil,
+			true, 1, []string{al}, 2, "green on x86_64-linux only; still failing on aarch64-linux; narrowing the marker to aarch64-linux"},
+		{"not built on one system: kept there, naming the marker's build", mk("a", lx, al), []state.Probe{hyd("a", lx, true, 1)}, nil,
+			true, 1, []string{al}, 99, "not built by any probe on aarch64-linux"},
+		{"failing", mk("a", lx), []state.Probe{hyd("a", lx, false, 1)}, nil, false, 0, nil, 0, "still failing in the probe on x86_64-linux"},
+		{"no result", mk("a", lx), nil, nil, false, 0, nil, 0, "not built by probe evaluation 7"},
+		{"shared: every attribute green", shared, []state.Probe{hyd("p312.r", lx, true, 5), hyd("p313.r", lx, true, 6)}, nil, true, 5, nil, 0, ""},
+		{"shared: one attribute red", shared, []state.Probe{hyd("p312.r", lx, true, 5), hyd("p313.r", lx, false, 6)}, nil, false, 0, nil, 0, "still failing"},
+		{"shared: evidence from a green system only", shared2,
+			[]state.Probe{hyd("p312.r", al, true, 7), hyd("p313.r", al, false, 8), hyd("p312.r", lx, true, 5), hyd("p313.r", lx, true, 6)}, nil,
+			true, 5, []string{al}, 8, "narrowing the marker to aarch64-linux"},
+		{"all systems: the ones asked for", mk("a"), []state.Probe{hyd("a", lx, true, 1)}, []string{lx, al}, true, 1, []string{al}, 99, "green on x86_64-linux only"},
+		{"all systems: the ones probed", mk("a"), []state.Probe{hyd("a", lx, true, 1), hyd("a", al, true, 2)}, nil, true, 2, nil, 0, ""},
+		{"local build green", mk("a", lx), []state.Probe{loc("a", lx, true)}, nil, true, -1, nil, 0, ""},
+		{"local green, Hydra red elsewhere", mk("a", lx, al), []state.Probe{loc("a", lx, true), hyd("a", al, false, 4)}, nil, true, -1, []string{al}, 4, "still failing on aarch64-linux"},
+		{"Hydra evidence preferred over local", mk("a", lx, dw), []state.Probe{loc("a", lx, true), hyd("a", dw, true, 9)}, nil, true, 9, nil, 0, ""},
+		{"local red", mk("a", lx), []state.Probe{loc("a", lx, false)}, nil, false, 0, nil, 0, "still failing"},
+		{"no failing build to name: not narrowed", noBuild, []state.Probe{loc("a", lx, true)}, nil, false, 0, nil, 0, "not narrowed: no failing build"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, note, green := decideProbe(tc.marker, tc.probes, tc.systems, "not built by probe evaluation 7")
-			if (c != nil) != tc.green || (green && c == nil) != tc.partial {
+			if (c != nil) != tc.change {
 				t.Fatalf("change %+v note %v green %v", c, note, green)
 			}
+			if partial := tc.narrow != nil || strings.Contains(tc.reason, "narrowed"); green != (tc.change || partial) {
+				t.Errorf("green = %v", green)
+			}
+			if tc.reason != "" && (!strings.Contains(note.Reason, tc.reason) || note.Attr != tc.marker.Attr) {
+				t.Errorf("note %v, want %q", note, tc.reason)
+			}
 			if c == nil {
-				if !strings.Contains(note.Reason, tc.reason) || note.Attr != tc.marker.Attr {
-					t.Errorf("note %v, want %q", note, tc.reason)
-				}
 				return
 			}
 			if c.Kind != prs.KindUnmark || c.File != tc.marker.File || c.Line != tc.marker.Line ||
@@ -424,6 +442,12 @@ func TestDecideProbe(t *testing.T) {
 				t.Errorf("local evidence: %+v", c)
 			case tc.evidence > 0 && (c.BuildID != tc.evidence || c.BuildURL != url(tc.evidence) || c.Local != nil):
 				t.Errorf("Hydra evidence: %+v", c)
+			}
+			switch n := c.Narrow; {
+			case tc.narrow == nil && n != nil:
+				t.Errorf("narrowed: %+v", n)
+			case tc.narrow != nil && (n == nil || !slices.Equal(n.Systems, tc.narrow) || n.BuildID != tc.narrowBuild || n.BuildURL != url(tc.narrowBuild)):
+				t.Errorf("narrowing %+v, want %v naming %d", n, tc.narrow, tc.narrowBuild)
 			}
 		})
 	}
@@ -554,9 +578,6 @@ func TestRevertLocalProbe(t *testing.T) {
 		return sum
 	}
 	sum := run(RevertOptions{Every: 7 * 24 * time.Hour})
-	if len(sum.Changes) != 1 || sum.Changes[0].Attr() != "python312Packages.requests" || sum.Changes[0].Local == nil {
-		t.Fatalf("changes %+v", sum.Changes)
-	}
 	notes := func(ns []RevertNote) string {
 		var out []string
 		for _, n := range ns {
@@ -572,23 +593,63 @@ func TestRevertLocalProbe(t *testing.T) {
 	if f := notes(sum.Failing); !strings.Contains(f, "pv: no probe covers its systems") {
 		t.Errorf("failing:\n%s", f)
 	}
-	if p := notes(sum.Partial); !strings.Contains(p, "cmatrix: green on x86_64-linux only") {
+	// requests (marked for x86_64-linux) builds again: unmarked. cmatrix,
+	// figlet and sl (marked for all four systems) build on x86_64-linux:
+	// narrowed to the other three, still naming the marker's build.
+	if len(sum.Changes) != 4 {
+		t.Fatalf("changes %+v", sum.Changes)
+	}
+	for _, c := range sum.Changes {
+		if c.Local == nil || c.Local.System != "x86_64-linux" {
+			t.Errorf("%s: evidence %+v", c.Attr(), c.Local)
+		}
+		n := c.Narrow
+		switch c.Attr() {
+		case "python312Packages.requests":
+			if n != nil {
+				t.Errorf("requests narrowed: %+v", n)
+			}
+		default:
+			if n == nil || !slices.Equal(n.Systems, allSystems[1:]) || n.BuildURL != "https://hydra.nixos.org/build/300000001" {
+				t.Errorf("%s: narrowing %+v", c.Attr(), n)
+			}
+		}
+	}
+	if p := notes(sum.Partial); !strings.Contains(p, "cmatrix: green on x86_64-linux only; not built by any probe on aarch64-linux, x86_64-darwin, aarch64-darwin; narrowing the marker to aarch64-linux, x86_64-darwin, aarch64-darwin") {
 		t.Errorf("partial:\n%s", p)
 	}
-	// The unmark PR names the local build.
+	// The unmark PR names the local build; the narrowing PR writes the
+	// marker for the three systems left.
 	var body string
+	var narrowing *githubtest.PullRequest
 	for _, pr := range e.gh.PullRequests() {
-		if strings.Contains(pr.Title, "requests: unmark broken") {
+		switch {
+		case strings.Contains(pr.Title, "requests: unmark broken"):
 			body = pr.Body
+		case strings.Contains(pr.Title, "unmark 3 packages"):
+			narrowing = &pr
 		}
 	}
 	if !strings.Contains(body, "local build on `x86_64-linux`") || !strings.Contains(body, "a local build of a nixpkgs checkout") {
 		t.Errorf("unmark PR body:\n%s", body)
 	}
-	for _, attr := range []string{"cmatrix", "figlet", "sl"} {
-		if m := e.marker(t, attr); m.State != state.Merged {
+	if narrowing == nil {
+		t.Fatalf("no narrowing PR among %+v", e.gh.PullRequests())
+	}
+	got, _ := e.gh.File(narrowing.HeadRef, cmatrixFile)
+	want, err := nixedit.Mark(cmatrixFile, e.orig[cmatrixFile], sum.Changes[0].Line, nixedit.Marker{Systems: allSystems[1:],
+		BuildURL: "https://hydra.nixos.org/build/300000001", Since: "2026-10-26"})
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("cmatrix on the narrowing branch (%v):\n%s", err, got)
+	}
+	for _, attr := range []string{"cmatrix", "figlet", "sl", "python312Packages.requests"} {
+		if m := e.marker(t, attr); m.State != state.Reverting {
 			t.Errorf("%s: %s after its local build", attr, m.State)
 		}
+	}
+	// A human closes the narrowing PR: the markers stay as they were.
+	if err := e.gh.ClosePullRequest(narrowing.Number, "alice-nix"); err != nil {
+		t.Fatal(err)
 	}
 
 	// Within Every, same derivations: nothing is due, nothing built.
@@ -613,5 +674,99 @@ func TestRevertLocalProbe(t *testing.T) {
 	sum = run(RevertOptions{Every: 7 * 24 * time.Hour, Master: changed})
 	if d := notes(sum.Due); len(sum.Due) != 1 || !strings.Contains(d, "figlet: a recheck was asked for") {
 		t.Errorf("after a recheck: due:\n%s", d)
+	}
+}
+
+// TestRevertNarrowsThenUnmarks: the Hydra probe shows cmatrix (marked
+// everywhere) green on Linux only and pv (marked on Darwin) green on
+// aarch64-darwin only. Both markers are narrowed through unmark PRs naming
+// the probe's failing builds; merged, the narrowed markers are tracked on
+// master by those builds, and once a later probe is green everywhere they
+// come out, leaving the original files.
+func TestRevertNarrowsThenUnmarks(t *testing.T) {
+	githubtest.RequireGit(t)
+	e := newRevertEnv(t)
+	e.markAndMerge(t)
+	now := time.Now().Unix()
+	e.probeEval(900001, now+60, map[string]map[string]int{
+		"cmatrix": {"x86_64-linux": 0, "aarch64-linux": 0, "x86_64-darwin": 1, "aarch64-darwin": 1},
+		"pv":      {"x86_64-darwin": 1, "aarch64-darwin": 0},
+	})
+	sum := e.revert(t, RevertOptions{})
+	if len(sum.Changes) != 2 || len(sum.Partial) != 2 {
+		t.Fatalf("changes %+v, partial %v", sum.Changes, sum.Partial)
+	}
+	failedBuild := map[string]string{}
+	for _, c := range sum.Changes {
+		if c.Narrow == nil || c.BuildID/100 != 900001 {
+			t.Fatalf("%s: %+v", c.Attr(), c)
+		}
+		failedBuild[c.Attr()] = c.Narrow.BuildURL
+	}
+	want := map[string][]string{"cmatrix": {"x86_64-darwin", "aarch64-darwin"}, "pv": {"x86_64-darwin"}}
+	for attr := range want {
+		if m := e.marker(t, attr); m.State != state.Reverting {
+			t.Errorf("%s: %s while narrowing", attr, m.State)
+		}
+		if !strings.Contains(failedBuild[attr], "/build/900001") {
+			t.Errorf("%s: the narrowed marker names %s, not the probe's failing build", attr, failedBuild[attr])
+		}
+	}
+	for _, pr := range e.gh.PullRequests() {
+		if pr.State == "open" {
+			if _, err := e.gh.MergePullRequest(pr.Number, "alice-nix", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Merged: the same markers, narrowed, still tracked on master.
+	sum = e.revert(t, RevertOptions{Every: time.Hour})
+	for attr, systems := range want {
+		m := e.marker(t, attr)
+		if m.State != state.Merged || !slices.Equal(m.Systems, systems) || m.BuildURL != failedBuild[attr] {
+			t.Errorf("%s after the narrowing merged: %+v", attr, m)
+		}
+		file := map[string]string{"cmatrix": cmatrixFile, "pv": pvFile}[attr]
+		master, _ := e.gh.File("master", file)
+		wantFile, err := nixedit.Mark(file, e.orig[file], m.Line, nixedit.Marker{Systems: systems, BuildURL: m.BuildURL, Since: "2026-10-26"})
+		if err != nil || !bytes.Equal(master, wantFile) {
+			t.Errorf("%s on master after the narrowing (%v):\n%s", file, err, master)
+		}
+	}
+	if len(sum.HumanOwned) != 0 || len(sum.Unreadable) != 0 || sum.Checked != 5 || len(sum.Changes) != 0 {
+		t.Errorf("after the narrowing merged: %+v", sum)
+	}
+	for _, n := range sum.Due {
+		if n.Attr == "cmatrix" || n.Attr == "pv" {
+			t.Errorf("due again within the hour: %s", n)
+		}
+	}
+
+	// Green everywhere now: unmarked for good.
+	e.probeEval(900002, now+120, map[string]map[string]int{
+		"cmatrix": on(0, allSystems...),
+		"pv":      on(0, "x86_64-darwin", "aarch64-darwin"),
+	})
+	sum = e.revert(t, RevertOptions{})
+	if len(sum.Changes) != 2 || sum.Changes[0].Narrow != nil || sum.Changes[1].Narrow != nil {
+		t.Fatalf("changes %+v", sum.Changes)
+	}
+	for _, pr := range e.gh.PullRequests() {
+		if pr.State == "open" {
+			if _, err := e.gh.MergePullRequest(pr.Number, "alice-nix", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.revert(t, RevertOptions{})
+	for _, attr := range []string{"cmatrix", "pv"} {
+		if m := e.marker(t, attr); m.State != state.Reverted {
+			t.Errorf("%s: %s", attr, m.State)
+		}
+	}
+	for _, f := range []string{cmatrixFile, pvFile} {
+		if got, _ := e.gh.File("master", f); !bytes.Equal(got, e.orig[f]) {
+			t.Errorf("%s on master is not the original:\n%s", f, got)
+		}
 	}
 }
