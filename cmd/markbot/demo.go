@@ -133,12 +133,14 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 		say("#%d merged by %s: %s", pr.Number, by, pr.Title)
 	}
 
-	step(4, "Weeks later: cmatrix and requests build again")
-	say("Their upstreams fixed the bugs. Hydra no longer builds marked packages on nixpkgs/unstable, but the")
-	say("%s jobset (evaluated with allowBroken) does, and now shows them green.\n", demo.ProbeJobset)
+	step(4, "Weeks later: cmatrix and requests build again, pv on aarch64-darwin")
+	say("Their upstreams fixed the bugs (pv's only on aarch64-darwin). Hydra no longer builds marked packages")
+	say("on nixpkgs/unstable, but the %s jobset (evaluated with allowBroken) does, and now", demo.ProbeJobset)
+	say("shows them green. cmatrix's and requests' markers come out; pv's is narrowed to x86_64-darwin.\n")
 	// (Later than the markers also in whole seconds, which Hydra's
 	// timestamps are.)
-	w.AddProbeEval(time.Now().Add(time.Minute), map[string]bool{"cmatrix": true, "python312Packages.requests": true, "python313Packages.requests": true})
+	w.AddProbeEval(time.Now().Add(time.Minute), map[string][]string{"cmatrix": nil, "python312Packages.requests": nil,
+		"python313Packages.requests": nil, "pv": {"aarch64-darwin"}})
 	sum, err = runCycle(ctx, cfg, false, log, stderr)
 	if err != nil {
 		return err
@@ -153,9 +155,12 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	if len(reverts) == 0 {
 		return fmt.Errorf("no revert pull request was opened")
 	}
-	say("")
+	narrowed := 0
 	for _, pr := range reverts {
-		showPR(out, w.GitHub, pr, original, false)
+		say("")
+		h, _ := prs.ParseHidden(pr.Body)
+		showPR(out, w.GitHub, pr, original, len(h.Narrow) > 0)
+		narrowed += len(h.Narrow)
 	}
 
 	step(5, "What Hydra no longer spends")
@@ -165,7 +170,7 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 		return err
 	}
 
-	step(6, "The reverts are merged: the files are as their maintainers wrote them")
+	step(6, "They are merged: the files are as their maintainers wrote them, pv's marker narrowed")
 	for _, pr := range reverts {
 		if _, err := w.GitHub.MergePullRequest(pr.Number, "alice-nix", "merge"); err != nil {
 			return fmt.Errorf("merging #%d: %w", pr.Number, err)
@@ -182,13 +187,21 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 		}
 		say("%s: byte for byte the original", file)
 	}
+	pv, err := w.GitHub.File("master", "pkgs/by-name/pv/pv/package.nix")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(pv), "# markbot: broken on x86_64-darwin since") {
+		return fmt.Errorf("pv's marker was not narrowed to x86_64-darwin:\n%s", pv)
+	}
+	say("pkgs/by-name/pv/pv/package.nix: marked broken on x86_64-darwin only now")
 	// The next cycle records the merges: those markers are done.
 	if _, err := runCycle(ctx, cfg, false, log, stderr); err != nil {
 		return err
 	}
 
-	say("\n━━ Done in %.1f s: %d marking pull requests opened and merged, %d reverted by markbot itself.",
-		time.Since(start).Seconds(), len(opened), len(reverts))
+	say("\n━━ Done in %.1f s: %d marking pull requests opened and merged; markbot itself took %d markers out and narrowed %d, in %d pull requests.",
+		time.Since(start).Seconds(), len(opened), len(sum.Revert.Changes)-narrowed, narrowed, len(reverts))
 	say("Run `markbot run --config FILE` against hydra.nixos.org and GitHub for real (see README.md).")
 	if serveAfter {
 		return demoServe(ctx, cfg, w, out, log)

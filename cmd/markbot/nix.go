@@ -15,7 +15,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/udiff"
 )
 
-// Exit codes of `markbot nix mark|unmark`.
+// Exit codes of `markbot nix mark|unmark|narrow`.
 const (
 	exitNothingToDo = 3 // mark: already broken; unmark: not marked
 	exitRefused     = 4 // mark: refused; unmark: changed by a human
@@ -25,10 +25,13 @@ const nixUsage = `usage:
   markbot nix check FILE...
   markbot nix mark FILE:LINE --build URL [--systems S1,S2] [--since YYYY-MM-DD] [-w | --diff]
   markbot nix unmark FILE:LINE [-w | --diff]
+  markbot nix narrow FILE:LINE --systems S1,S2 --build URL [--since YYYY-MM-DD] [-w | --diff]
 
 LINE is the derivation's meta.position line (its meta.description, else
-version, else name). mark and unmark print the new file (default), write it
-in place (-w) or print a unified diff (--diff).
+version, else name). mark, unmark and narrow print the new file (default),
+write it in place (-w) or print a unified diff (--diff). narrow replaces
+markbot's marker by one for fewer systems (those still failing), naming
+--build, a build that fails there; --since defaults to the old marker's.
 
 Exit codes: 0 changed (check: all files fine), 1 error,
 3 nothing to do (already broken / not marked),
@@ -45,8 +48,8 @@ func runNix(args []string, stdout, stderr io.Writer) int {
 		return nixCheck(args[1:], stdout, stderr)
 	case "mark":
 		return nixEdit("mark", args[1:], stdout, stderr)
-	case "unmark":
-		return nixEdit("unmark", args[1:], stdout, stderr)
+	case "unmark", "narrow":
+		return nixEdit(args[0], args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, nixUsage)
 		return exitOK
@@ -111,10 +114,15 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 	write := fs.Bool("w", false, "write the result to the file instead of stdout")
 	diff := fs.Bool("diff", false, "print a unified diff instead of the file")
 	var build, systems, since *string
-	if op == "mark" {
+	switch op {
+	case "mark":
 		build = fs.String("build", "", "the failing Hydra build `URL` (required)")
 		systems = fs.String("systems", "", "comma-separated failing `systems` (default: all)")
 		since = fs.String("since", time.Now().UTC().Format(time.DateOnly), "the `date` the failure started")
+	case "narrow":
+		build = fs.String("build", "", "a Hydra build `URL` failing on one of the systems kept (required)")
+		systems = fs.String("systems", "", "comma-separated `systems` the marker keeps (required)")
+		since = fs.String("since", "", "the `date` the failure started (default: the marker's)")
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -139,7 +147,8 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	var out []byte
-	if op == "mark" {
+	switch op {
+	case "mark":
 		if *build == "" {
 			fmt.Fprintf(stderr, "markbot nix mark: --build URL is required\n")
 			return exitUsage
@@ -149,7 +158,13 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 			m.Systems = strings.Split(*systems, ",")
 		}
 		out, err = nixedit.Mark(name, src, line, m)
-	} else {
+	case "narrow":
+		if *build == "" || *systems == "" {
+			fmt.Fprintf(stderr, "markbot nix narrow: --systems and --build are required\n")
+			return exitUsage
+		}
+		out, err = nixedit.Narrow(name, src, line, nixedit.Marker{BuildURL: *build, Since: *since, Systems: strings.Split(*systems, ",")})
+	default:
 		out, err = nixedit.Unmark(name, src, line)
 	}
 	var refused *nixedit.RefusedError

@@ -47,6 +47,9 @@ func writeSample(t *testing.T, content string) string {
 func TestNixMarkCLI(t *testing.T) {
 	marked := strings.Replace(sample, "    license = lib.licenses.gpl3Plus;\n",
 		"    license = lib.licenses.gpl3Plus;\n    # markbot: broken on x86_64-darwin, aarch64-darwin since 2026-11-25, "+build+" (log: "+build+"/log)\n    broken = stdenv.hostPlatform.isDarwin;\n", 1)
+	const build2 = "https://hydra.nixos.org/build/312399999"
+	narrowed := strings.Replace(sample, "    license = lib.licenses.gpl3Plus;\n",
+		"    license = lib.licenses.gpl3Plus;\n    # markbot: broken on x86_64-darwin since 2026-11-25, "+build2+" (log: "+build2+"/log)\n    broken = stdenv.hostPlatform.system == \"x86_64-darwin\";\n", 1)
 	tests := []struct {
 		name     string
 		content  string
@@ -65,6 +68,11 @@ func TestNixMarkCLI(t *testing.T) {
 		{"unmark diff", marked, []string{"nix", "unmark", "FILE:13", "--diff"}, 0, "-    broken = stdenv.hostPlatform.isDarwin;\n", "", ""},
 		{"not marked", sample, []string{"nix", "unmark", "FILE:13"}, 3, "", "not marked by markbot", ""},
 		{"human changed", strings.Replace(marked, "broken = stdenv.hostPlatform.isDarwin", "broken = true", 1), []string{"nix", "unmark", "FILE:13", "-w"}, 4, "", "changed by a human", ""},
+		{"narrow", marked, []string{"nix", "narrow", "FILE:13", "--systems", "x86_64-darwin", "--build", build2, "-w"}, 0, "", "", narrowed},
+		{"narrow diff", marked, []string{"nix", "narrow", "FILE:13", "--systems", "x86_64-darwin", "--build", build2, "--diff"}, 0, "+    broken = stdenv.hostPlatform.system == \"x86_64-darwin\";\n", "", ""},
+		{"narrow adds a system", marked, []string{"nix", "narrow", "FILE:13", "--systems", "x86_64-linux", "--build", build2, "-w"}, 1, "", "narrowing cannot add a system", ""},
+		{"narrow not marked", sample, []string{"nix", "narrow", "FILE:13", "--systems", "x86_64-darwin", "--build", build2}, 3, "", "not marked by markbot", ""},
+		{"narrow without systems", marked, []string{"nix", "narrow", "FILE:13", "--build", build2}, exitUsage, "", "--systems and --build are required", ""},
 		{"refused opt-out", "# markbot: ignore\n" + sample, []string{"nix", "mark", "FILE:14", "--build", build, "-w"}, 4, "", "opts out", ""},
 		{"bad URL", sample, []string{"nix", "mark", "FILE:13", "--build", "nope", "-w"}, 1, "", "not a Hydra build URL", ""},
 		{"unknown system", sample, []string{"nix", "mark", "FILE:13", "--build", build, "--systems", "x86_64-windows", "-w"}, 1, "", `unknown system "x86_64-windows"`, ""},

@@ -258,7 +258,7 @@ func TestRunLoadsIndexOnce(t *testing.T) {
 	cycle := cycleRunner(t, cfg)
 	cycle()
 	mergeAll(t, w)
-	w.AddProbeEval(time.Now().Add(time.Minute), map[string]bool{"cmatrix": true})
+	w.AddProbeEval(time.Now().Add(time.Minute), map[string][]string{"cmatrix": nil})
 	loads.Store(0)
 	sum := cycle()
 	if sum.Revert == nil || len(sum.Revert.Changes) == 0 {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -112,15 +113,15 @@ func (w *World) Close() {
 }
 
 // AddProbeEval adds an evaluation of the probe jobset at time at, where
-// the attributes in green build on every system and everything else is as
-// in master's newest evaluation.
-func (w *World) AddProbeEval(at time.Time, green map[string]bool) {
+// the attributes in green build on the systems listed (none listed: every
+// system) and everything else is as in master's newest evaluation.
+func (w *World) AddProbeEval(at time.Time, green map[string][]string) {
 	attrs, _ := Attrs()
 	var builds []*hydratest.Build
 	for _, attr := range attrs {
 		for _, sys := range Systems {
 			st, v := status(attr, sys, Evaluations-1)
-			if green[attr] {
+			if systems, ok := green[attr]; ok && (len(systems) == 0 || slices.Contains(systems, sys)) {
 				st, v = 0, v+1 // a fixed derivation
 			}
 			w.probeID++

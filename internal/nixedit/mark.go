@@ -95,6 +95,7 @@ func (m Marker) comment(combined bool, addedStdenv bool) string {
 type parsedComment struct {
 	combined    bool
 	systems     []string
+	since       string
 	addedStdenv bool
 }
 
@@ -103,7 +104,7 @@ func parseComment(text string) (parsedComment, bool) {
 	if m == nil || m[5] != m[4]+"/log" {
 		return parsedComment{}, false
 	}
-	pc := parsedComment{combined: m[1] != "", addedStdenv: m[6] != ""}
+	pc := parsedComment{combined: m[1] != "", since: m[3], addedStdenv: m[6] != ""}
 	if m[2] != "" {
 		pc.systems = strings.Split(m[2], ", ")
 		for _, s := range pc.systems {
@@ -200,12 +201,16 @@ func Unmark(filename string, src []byte, line int) ([]byte, error) {
 // as Mark writes it, so the result is exactly Mark(Unmark(src), m). When
 // the file already marks the derivation broken on m.Systems without
 // markbot (a human's own broken binding covers them), the result is the
-// file without markbot's marker.
+// file without markbot's marker. An empty m.Since keeps the old marker's.
 func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
 	if len(m.Systems) == 0 {
 		return nil, errors.New("narrowing a marker needs the systems it keeps")
 	}
-	if err := m.Validate(); err != nil {
+	check := m
+	if check.Since == "" {
+		check.Since = "2006-01-02"
+	}
+	if err := check.Validate(); err != nil {
 		return nil, err
 	}
 	f, err := Parse(filename, src)
@@ -219,6 +224,9 @@ func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
 	ed := &editor{f: f}
 	if err := ed.unmark(t); err != nil {
 		return nil, err
+	}
+	if m.Since == "" {
+		m.Since = ed.unmarked.since
 	}
 	if pc := ed.unmarked; len(pc.systems) > 0 {
 		for _, s := range m.Systems {
