@@ -235,7 +235,22 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 			tracked = append(tracked, m)
 		}
 	}
+	// A marker still "probing" is left from a run interrupted during its
+	// local build (a crash, a shutdown): it goes back to merged when there
+	// is nothing to build now, and is due at once otherwise.
+	settle := func(m state.Marker, why string) error {
+		if m.State != state.Probing || o.DryRun {
+			return nil
+		}
+		_, err := st.TransitionMarker(ctx, m.ID, state.Merged, why)
+		return err
+	}
 	if (o.ProbeJobset == "" && o.Local == nil) || len(tracked) == 0 {
+		for _, m := range tracked {
+			if err := settle(m, "no probe configured"); err != nil {
+				return sum, fmt.Errorf("revert: %w", err)
+			}
+		}
 		return sum, nil
 	}
 
@@ -257,9 +272,16 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		}
 		if o.ProbeJobset == "" && !slices.ContainsFunc(markerSystems(m, o.Systems), o.Local.CanBuild) {
 			sum.Failing = append(sum.Failing, RevertNote{m.Attr, "no probe covers its systems (no probe.hydra_jobset; probe.build_systems do not include them)"})
+			if err := settle(m, "no probe covers its systems"); err != nil {
+				return sum, fmt.Errorf("revert: %w", err)
+			}
 			continue
 		}
-		if why := dueReason(m, latest, cur, requested, o.Now(), o.Every); why != "" {
+		why := dueReason(m, latest, cur, requested, o.Now(), o.Every)
+		if m.State == state.Probing {
+			why = "its last local build was interrupted"
+		}
+		if why != "" {
 			due = append(due, m)
 			sum.Due = append(sum.Due, RevertNote{m.Attr, why})
 			log.WithFields(logrus.Fields{"attr": m.Attr, "marker": m.ID}).Debug("probe: due: " + why)
@@ -301,6 +323,12 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 	if o.Local != nil {
 		if err := localProbes(ctx, st, o, due, cur, round, sum, log); err != nil {
 			return sum, err
+		}
+	} else {
+		for _, m := range due {
+			if err := settle(m, "no local build probe configured"); err != nil {
+				return sum, fmt.Errorf("revert: %w", err)
+			}
 		}
 	}
 
@@ -546,6 +574,11 @@ func localProbes(ctx context.Context, st RevertStore, o RevertOptions, due []sta
 			}
 		}
 		if len(todo) == 0 {
+			if m.State == state.Probing && !o.DryRun {
+				if _, err := st.TransitionMarker(ctx, m.ID, state.Merged, "nothing left to build locally"); err != nil {
+					return fmt.Errorf("revert: %w", err)
+				}
+			}
 			continue
 		}
 		if o.DryRun {

@@ -3,8 +3,10 @@ package bot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -767,6 +769,85 @@ func TestRevertNarrowsThenUnmarks(t *testing.T) {
 	for _, f := range []string{cmatrixFile, pvFile} {
 		if got, _ := e.gh.File("master", f); !bytes.Equal(got, e.orig[f]) {
 			t.Errorf("%s on master is not the original:\n%s", f, got)
+		}
+	}
+}
+
+// TestRevertLocalBuildInterrupted: a run stopped during a local build
+// (here: its context cancelled) leaves the marker "probing"; the next run
+// probes it again at once, although the Hydra probe's results of the
+// interrupted round are recent, and the marker is "merged" again after.
+func TestRevertLocalBuildInterrupted(t *testing.T) {
+	githubtest.RequireGit(t)
+	e := newRevertEnv(t)
+	e.markAndMerge(t)
+	// The Hydra probe builds cmatrix on aarch64-linux only (still failing);
+	// the local builder does x86_64-linux.
+	e.probeEval(900001, time.Now().Unix()+60, map[string]map[string]int{"cmatrix": on(1, "aarch64-linux")})
+	b := scriptBuilder(t)
+	started := filepath.Join(b.Dir, "started")
+	hang := "if [ \"$1\" = cmatrix ]; then : > " + started + "; sleep 30; fi\necho \"error: $1 fails\"; exit 1\n"
+	if err := os.WriteFile(filepath.Join(b.Dir, "hang.sh"), []byte(hang), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.Command = []string{"/bin/sh", "hang.sh", "{attr}", "{system}"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(started); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	o := RevertOptions{Owner: e.gh.Owner(), Repo: e.gh.Repo(), ProbeProject: "nixpkgs", ProbeJobset: "probe", Cache: e.cache,
+		Log: e.log, Local: b, Systems: allSystems, Every: 7 * 24 * time.Hour}
+	if _, err := Revert(ctx, e.hc, e.gh.Client().Repositories, e.st, e.pub, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted revert: %v", err)
+	}
+	if m := e.marker(t, "cmatrix"); m.State != state.Probing {
+		t.Fatalf("cmatrix after the interrupted build: %s", m.State)
+	}
+
+	// The next run: cmatrix is due although Hydra's results are fresh.
+	b.Command = []string{"/bin/sh", "build.sh", "{attr}", "{system}"}
+	if err := os.WriteFile(filepath.Join(b.Dir, "build.sh"), []byte("echo \"error: $1 fails\"; exit 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var why string
+	for _, n := range sum.Due {
+		if n.Attr == "cmatrix" {
+			why = n.Reason
+		}
+	}
+	if why != "its last local build was interrupted" {
+		t.Errorf("cmatrix due: %q; due: %v", why, sum.Due)
+	}
+	if m := e.marker(t, "cmatrix"); m.State != state.Merged {
+		t.Errorf("cmatrix after the next run: %s", m.State)
+	}
+	latest, _ := e.st.LatestProbes(context.Background(), e.marker(t, "cmatrix").ID)
+	var local bool
+	for _, p := range latest {
+		local = local || (p.Source == state.ProbeLocal && p.System == "x86_64-linux" && !p.OK)
+	}
+	if !local {
+		t.Errorf("no local result for cmatrix on x86_64-linux: %+v", latest)
+	}
+	// And a run after that: nothing due within Every.
+	sum, err = Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range sum.Due {
+		if n.Attr == "cmatrix" {
+			t.Errorf("cmatrix due again: %s", n.Reason)
 		}
 	}
 }
