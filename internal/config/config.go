@@ -67,6 +67,9 @@ type HydraConfig struct {
 	// Evaluations is how many recent evaluations are read; at least
 	// Policy.Evaluations, which is also its default.
 	Evaluations int `yaml:"evaluations"`
+	// IdleTimeout is the longest pause inside an answer's body before the
+	// request is given up (and retried).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 }
 
 // GitHubConfig is where pull requests go and how markbot authenticates.
@@ -97,6 +100,8 @@ type GitHubConfig struct {
 	// BotLogin, optional, is the App's own login ("markbot[bot]"), never
 	// requested as a reviewer.
 	BotLogin string `yaml:"bot_login"`
+	// Timeout bounds one API request, answer included.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // PackagesConfig is the nixpkgs packages index (attribute → meta).
@@ -232,12 +237,14 @@ func Default() *Config {
 			Jobset:            hydra.DefaultProject + "/" + hydra.DefaultJobset,
 			RequestsPerSecond: 1,
 			Evaluations:       p.Evaluations,
+			IdleTimeout:       2 * time.Minute,
 		},
 		GitHub: GitHubConfig{
 			APIURL:       DefaultAPIURL,
 			Repository:   DefaultRepository,
 			BaseBranch:   "master",
 			BranchPrefix: "markbot/",
+			Timeout:      time.Minute,
 			Labels:       []string{DefaultLabel},
 		},
 		Packages: PackagesConfig{Source: DefaultPackagesSource, Refresh: 24 * time.Hour},
@@ -427,10 +434,11 @@ func (c *Config) FailuresPolicy() failures.Policy {
 // User-Agent, rate, burst 1). The caller adds Logger and Progress.
 func (c *Config) HydraOptions() hydra.Options {
 	return hydra.Options{
-		BaseURL:   c.Hydra.URL,
-		UserAgent: c.UserAgent(),
-		Rate:      c.Hydra.RequestsPerSecond,
-		Burst:     1,
+		BaseURL:     c.Hydra.URL,
+		UserAgent:   c.UserAgent(),
+		Rate:        c.Hydra.RequestsPerSecond,
+		Burst:       1,
+		IdleTimeout: c.Hydra.IdleTimeout,
 	}
 }
 

@@ -132,6 +132,9 @@ func (k *checker) hydra() {
 	if r := h.RequestsPerSecond; !(r > 0 && r <= MaxRequestsPerSecond) {
 		k.fail("hydra.requests_per_second", "must be more than 0 and at most %d (hydra.nixos.org allows about 2/s), got %g", MaxRequestsPerSecond, r)
 	}
+	if t := h.IdleTimeout; t < time.Second || t > time.Hour {
+		k.fail("hydra.idle_timeout", "must be between 1s and 1h, got %s", FormatDuration(t))
+	}
 	if h.Evaluations < k.c.Policy.Evaluations {
 		k.fail("hydra.evaluations", "must be at least policy.evaluations (%d), got %d", k.c.Policy.Evaluations, h.Evaluations)
 	}
@@ -179,6 +182,9 @@ func (k *checker) github() {
 	k.secretPath("github.webhook_secret_file", g.WebhookSecretFile)
 	if strings.ContainsFunc(g.Token.Reveal(), unicode.IsSpace) {
 		k.fail("github.token", "contains white space (value not shown)")
+	}
+	if t := g.Timeout; t < time.Second || t > 10*time.Minute {
+		k.fail("github.timeout", "must be between 1s and 10m, got %s", FormatDuration(t))
 	}
 	k.httpURL("github.api_url", g.APIURL)
 	if !strings.HasSuffix(g.APIURL, "/") {

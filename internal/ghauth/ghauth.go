@@ -50,7 +50,7 @@ func Client(cfg *config.Config, wrap func(http.RoundTripper) http.RoundTripper) 
 	if wrap != nil {
 		rt = wrap(rt)
 	}
-	c := github.NewClient(&http.Client{Transport: rt})
+	c := github.NewClient(&http.Client{Transport: rt, Timeout: cfg.GitHub.Timeout})
 	if cfg.GitHub.Token.IsSet() {
 		c = c.WithAuthToken(cfg.GitHub.Token.Reveal())
 	}
