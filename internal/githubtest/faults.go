@@ -29,7 +29,22 @@ const (
 	// *github.ErrorResponse).
 	TooManyRequests
 	// DropConnection hijacks the connection and closes it without an answer.
+	// Go's http.Transport silently retries an idempotent request (GET, HEAD)
+	// dropped this way on a reused connection: the client may never see the
+	// fault, and the retry is one more request. Truncate is always seen.
 	DropConnection
+	// Truncate performs the request (as if After were set), then sends the
+	// status line, the headers with the Content-Length of the whole body and
+	// only the first half of the body (at least one byte short), and closes
+	// the connection: the client sees an unexpected EOF although the write
+	// happened. An answer without a body is cut inside its headers.
+	Truncate
+	// Slow waits Fault.Delay (default 1s) or until the request's context is
+	// done, whichever comes first, then performs the request and answers
+	// normally. A client that timed out in the meantime does not see the
+	// answer, but the write happens all the same: the worst case of a client
+	// timeout.
+	Slow
 )
 
 func (k FaultKind) String() string {
@@ -46,6 +61,10 @@ func (k FaultKind) String() string {
 		return "429 too many requests"
 	case DropConnection:
 		return "dropped connection"
+	case Truncate:
+		return "truncated answer"
+	case Slow:
+		return "slow answer"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -72,13 +91,30 @@ type Fault struct {
 	ResetIn time.Duration
 	// After performs the request first and then answers with the fault, like
 	// a response lost on the way back: the write happened, the client cannot
-	// know. Without it the request is not performed.
+	// know. Without it the request is not performed. Truncate always performs
+	// the request; Slow always performs and answers it.
 	After bool
+	// Skip lets the first Skip matching requests through unharmed (they are
+	// served normally) and fires on the next ones; Times counts firings
+	// only. With Method and Path empty every request matches, so
+	// Inject(Fault{Kind: ServerError, Skip: 9}) fails the 10th request from
+	// now, whatever it is. Every rule counts its matching requests, also
+	// those another rule answers.
+	Skip int
+	// Delay is how long Slow waits (default 1s).
+	Delay time.Duration
+	// OnHit, if set, is called each time the fault fires, synchronously and
+	// without any lock of the server held, before the request is performed
+	// (for After, Truncate and Slow) or the fault's answer is written.
+	// Tests use it to cancel the client's context at that exact point, like
+	// a crash of the client there.
+	OnHit func()
 }
 
 type faultRule struct {
 	Fault
 	left int // <0: forever
+	skip int // matching requests still to let through
 }
 
 type faults struct {
@@ -94,7 +130,7 @@ func (s *Server) Inject(f Fault) {
 	if left == 0 {
 		left = 1
 	}
-	s.flt.rules = append(s.flt.rules, &faultRule{Fault: f, left: left})
+	s.flt.rules = append(s.flt.rules, &faultRule{Fault: f, left: left, skip: max(f.Skip, 0)})
 }
 
 // ClearFaults removes every injected fault.
@@ -104,7 +140,8 @@ func (s *Server) ClearFaults() {
 	s.flt.rules = nil
 }
 
-// PendingFaults counts injected faults with uses left (forever ones count 1).
+// PendingFaults counts injected faults with uses left (forever ones count 1;
+// one still skipping requests counts).
 func (s *Server) PendingFaults() int {
 	s.flt.mu.Lock()
 	defer s.flt.mu.Unlock()
@@ -117,9 +154,14 @@ func (s *Server) PendingFaults() int {
 	return n
 }
 
+// take returns the fault that fires on a request, if any. Every rule with
+// uses left that matches counts the request against its Skip, so a rule's
+// count does not depend on the other rules; the first one done skipping
+// fires.
 func (f *faults) take(method, rel string) *Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	var fired *Fault
 	for _, r := range f.rules {
 		if r.left == 0 {
 			continue
@@ -130,13 +172,20 @@ func (f *faults) take(method, rel string) *Fault {
 		if r.Path != "" && !matchPath(r.Path, rel) {
 			continue
 		}
+		if r.skip > 0 {
+			r.skip--
+			continue
+		}
+		if fired != nil {
+			continue
+		}
 		if r.left > 0 {
 			r.left--
 		}
 		fc := r.Fault
-		return &fc
+		fired = &fc
 	}
-	return nil
+	return fired
 }
 
 // matchPath matches a slash-separated pattern with "*" globs per segment and

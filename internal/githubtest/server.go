@@ -19,12 +19,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -588,7 +590,31 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f := s.flt.take(r.Method, rel)
-	if f != nil && !f.After {
+	if f != nil && f.OnHit != nil {
+		f.OnHit()
+	}
+	note := ""
+	if f != nil && f.Kind == Slow {
+		// Read the body first so that the server notices a client that
+		// hangs up (and cancels r's context) while we wait.
+		if body, err := io.ReadAll(r.Body); err == nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		delay := f.Delay
+		if delay <= 0 {
+			delay = time.Second
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+			note = fmt.Sprintf(" (delayed %v by injected %s)", delay, f.Kind)
+		case <-r.Context().Done():
+			t.Stop()
+			note = fmt.Sprintf(" (delayed by injected %s until the client gave up)", f.Kind)
+		}
+		f = nil
+	}
+	if f != nil && !f.After && f.Kind != Truncate {
 		status := s.applyFault(w, f, resource)
 		s.stats.record(Call{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: status,
 			Summary: "injected " + f.Kind.String() + " (not performed)", Time: s.now()}, isWrite(r.Method))
@@ -616,12 +642,48 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 
-	status, summary := sw.status, sw.summary
+	status, summary := sw.status, sw.summary+note
 	if buf != nil {
 		summary = buf.summary + fmt.Sprintf(" (performed with status %d, answered with injected %s)", buf.status, f.Kind)
-		status = s.applyFault(w, f, resource)
+		if f.Kind == Truncate {
+			status = truncate(w, buf)
+		} else {
+			status = s.applyFault(w, f, resource)
+		}
 	}
 	s.stats.record(Call{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: status, Summary: summary, Time: s.now()}, isWrite(r.Method))
+}
+
+// truncate sends buf's status line, its headers with the Content-Length of
+// the whole body and the first half of the body, then closes the connection.
+// A body-less answer is cut after the status line. It returns the status sent.
+func truncate(w http.ResponseWriter, buf *bufferWriter) int {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	status := buf.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	fmt.Fprintf(rw, "HTTP/1.1 %03d %s\r\n", status, http.StatusText(status))
+	body := buf.body.Bytes()
+	if len(body) > 0 {
+		h := buf.header.Clone()
+		h.Del("Transfer-Encoding")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h.Set("Connection", "close")
+		h.Write(rw)
+		rw.WriteString("\r\n")
+		rw.Write(body[:len(body)/2])
+	}
+	rw.Flush()
+	return status
 }
 
 func isWrite(method string) bool {
