@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -22,42 +21,6 @@ import (
 
 // EvalsPerPage is how many evaluations one /jobset/{p}/{j}/evals page holds.
 const EvalsPerPage = 20
-
-// FaultKind is a way for the fake to misbehave.
-type FaultKind int
-
-// The faults the fake can inject.
-const (
-	// FaultStatus answers Fault.Status (default 500) with a JSON error.
-	FaultStatus FaultKind = iota
-	// FaultRateLimit answers 429 with Retry-After: Fault.RetryAfter seconds.
-	FaultRateLimit
-	// FaultSlow waits Fault.Delay before answering normally.
-	FaultSlow
-	// FaultStall answers normally but pauses Fault.Delay after Fault.After
-	// bytes of the body.
-	FaultStall
-	// FaultTruncate answers normally but drops the connection after
-	// Fault.After bytes of the body (default 100).
-	FaultTruncate
-	// FaultInvalidJSON answers 200 application/json with a broken document.
-	FaultInvalidJSON
-	// FaultHTML answers 200 with an HTML page where JSON was asked.
-	FaultHTML
-	// FaultReset closes the connection without answering.
-	FaultReset
-)
-
-// Fault is one injected misbehaviour, applied to the next Times requests
-// (default 1) of one path.
-type Fault struct {
-	Kind       FaultKind
-	Times      int
-	Status     int
-	RetryAfter int
-	Delay      time.Duration
-	After      int
-}
 
 // Fake is a fake Hydra serving one Scenario. Mount it with httptest or
 // http.Server; it is safe for concurrent use.
@@ -140,7 +103,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if ft := f.take(p); ft != nil {
 		var done bool
-		if w, done = f.fault(w, r, ft); done {
+		if w, done = applyFault(w, r, ft); done {
 			return
 		}
 	}
@@ -152,92 +115,6 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.route(w, r, p)
-}
-
-// fault applies ft; done reports that the answer was given.
-func (f *Fake) fault(w http.ResponseWriter, r *http.Request, ft *Fault) (http.ResponseWriter, bool) {
-	switch ft.Kind {
-	case FaultStatus:
-		code := ft.Status
-		if code == 0 {
-			code = http.StatusInternalServerError
-		}
-		jsonError(w, code, "Internal server error (injected).")
-	case FaultRateLimit:
-		w.Header().Set("Retry-After", strconv.Itoa(ft.RetryAfter))
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusTooManyRequests)
-		io.WriteString(w, "Too Many Requests\n")
-	case FaultSlow:
-		select {
-		case <-time.After(ft.Delay):
-		case <-r.Context().Done():
-			return w, true
-		}
-		return w, false
-	case FaultStall, FaultTruncate:
-		after := ft.After
-		if after <= 0 {
-			after = 100
-		}
-		return &faultyWriter{ResponseWriter: w, left: after, stall: ft.Kind == FaultStall, delay: ft.Delay, ctx: r}, false
-	case FaultInvalidJSON:
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"evals": [{"id": 1,, "builds": [}`+"\n")
-	case FaultHTML:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, "<!DOCTYPE html>\n<html><head><title>Hydra</title></head><body>Overview</body></html>\n")
-	case FaultReset:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return w, true
-			}
-		}
-		panic(http.ErrAbortHandler)
-	}
-	return w, true
-}
-
-// faultyWriter cuts (or pauses) the body after a number of bytes.
-type faultyWriter struct {
-	http.ResponseWriter
-	left  int
-	stall bool
-	delay time.Duration
-	ctx   *http.Request
-}
-
-func (fw *faultyWriter) Write(p []byte) (int, error) {
-	if fw.left < 0 || len(p) <= fw.left {
-		if fw.left >= 0 {
-			fw.left -= len(p)
-		}
-		return fw.ResponseWriter.Write(p)
-	}
-	n, _ := fw.ResponseWriter.Write(p[:fw.left])
-	if fl, ok := fw.ResponseWriter.(http.Flusher); ok {
-		fl.Flush()
-	}
-	if !fw.stall {
-		panic(http.ErrAbortHandler) // the server drops the connection
-	}
-	select {
-	case <-time.After(fw.delay):
-	case <-fw.ctx.Context().Done():
-		panic(http.ErrAbortHandler)
-	}
-	rest := p[fw.left:]
-	fw.left = -1
-	m, err := fw.ResponseWriter.Write(rest)
-	return n + m, err
-}
-
-// Flush lets bufio users flush through.
-func (fw *faultyWriter) Flush() {
-	if fl, ok := fw.ResponseWriter.(http.Flusher); ok {
-		fl.Flush()
-	}
 }
 
 func jsonError(w http.ResponseWriter, code int, msg string) {
