@@ -127,6 +127,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		Policy:      cfg.FailuresPolicy(),
 		Cache:       cache,
 		MaxChanges:  cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
+		Markers:     markersOf(store),
 		Log:         log,
 	})
 	if sum == nil {
@@ -265,6 +266,15 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 	if r.Publish != nil {
 		r.Publish.WriteSummary(w)
 	}
+}
+
+// markersOf reads markbot's markers for the cycle (nil without a store: a
+// dry run does not read state).
+func markersOf(st *state.Store) func(context.Context) ([]state.Marker, error) {
+	if st == nil {
+		return nil
+	}
+	return func(ctx context.Context) ([]state.Marker, error) { return st.Markers(ctx) }
 }
 
 // hydraClient is the Hydra client the configuration describes, with the

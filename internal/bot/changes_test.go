@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
 type fakeIndex map[string]nixpkgs.Package
@@ -139,5 +142,43 @@ func TestMarkChangesMassBreakage(t *testing.T) {
 	res := failures.Result{Failures: []failures.Failure{failure("hello", "x86_64-linux")}, MassBreakage: &failures.MassBreakage{}}
 	if c, s := MarkChanges(res, nil, fakeIndex{}, url); c != nil || s != nil {
 		t.Fatal("a mass breakage must propose nothing")
+	}
+}
+
+func TestWithoutMarked(t *testing.T) {
+	newest := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	changes := []prs.Change{{Attrs: []string{"a"}}, {Attrs: []string{"b"}}, {Attrs: []string{"p312.c", "p313.c"}}, {Attrs: []string{"d"}},
+		{Attrs: []string{"e"}}, {Attrs: []string{"f"}}, {Attrs: []string{"g"}}}
+	m := func(attr string, st state.MarkerState, updated time.Time) state.Marker {
+		return state.Marker{Attr: attr, Attrs: []string{attr}, State: st, Updated: updated}
+	}
+	markers := []state.Marker{
+		m("a", state.Reverted, newest.Add(time.Hour)),     // reverted after the newest evaluation: its evidence is stale
+		m("b", state.Reverted, newest.Add(-24*time.Hour)), // reverted before: failing again since, a new failure
+		{Attr: "p312.c", Attrs: []string{"p312.c", "p313.c"}, State: state.Reverted, Updated: newest.Add(time.Minute)},
+		m("e", state.Reverting, newest.Add(-time.Hour)), // on master, its revert PR open (or merged, not synced yet)
+		m("f", state.Merged, newest.Add(-time.Hour)),    // on master
+		m("g", state.Dropped, newest.Add(time.Hour)),    // its mark PR was closed: prs' skips decide
+	}
+	kept, skipped := withoutMarked(slices.Clone(changes), nil, markers, newest, 42)
+	var names []string
+	for _, c := range kept {
+		names = append(names, c.Attr())
+	}
+	if !slices.Equal(names, []string{"b", "d", "g"}) {
+		t.Errorf("kept %v, want b d g", names)
+	}
+	var reasons []string
+	for _, s := range skipped {
+		reasons = append(reasons, s.String())
+	}
+	want := []string{
+		"a: its marker was taken out on 2026-11-20, after evaluation 42: waiting for an evaluation that builds it again",
+		"p312.c, p313.c: its marker was taken out on 2026-11-20, after evaluation 42: waiting for an evaluation that builds it again",
+		"e: markbot's marker for it is on the base branch (reverting)",
+		"f: markbot's marker for it is on the base branch (merged)",
+	}
+	if !slices.Equal(reasons, want) {
+		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(reasons, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
 // Hydra is what a cycle needs of the Hydra client (*hydra.Client).
@@ -37,7 +40,14 @@ type Options struct {
 	MaxChanges int
 	// LogLines is how many log lines each change carries (default 30).
 	LogLines int
-	Log      logrus.FieldLogger
+	// Markers, if set, gives markbot's markers (internal/state). A failure
+	// is not proposed for an attribute whose marker is on the base branch
+	// (merged, probing or reverting: the revert loop owns it), nor for one
+	// whose marker was reverted after the newest evaluation read: that
+	// evaluation's failure is the evidence the revert answered, and master
+	// has not been evaluated since.
+	Markers func(context.Context) ([]state.Marker, error)
+	Log     logrus.FieldLogger
 }
 
 // Summary is what one cycle saw and did.
@@ -111,6 +121,13 @@ func Cycle(ctx context.Context, h Hydra, index func(context.Context) (Index, err
 		return nil, fmt.Errorf("locate: loading the packages index: %w", err)
 	}
 	changes, skipped := MarkChanges(res, records[0], idx, h.BuildURL)
+	if o.Markers != nil {
+		markers, err := o.Markers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("locate: %w", err)
+		}
+		changes, skipped = withoutMarked(changes, skipped, markers, res.NewestTime, res.Newest)
+	}
 	sum.Skipped = skipped
 	for _, s := range skipped {
 		log.WithField("attr", s.Attrs[0]).Info("locate: not proposed: " + s.Reason)
@@ -152,4 +169,35 @@ func Cycle(ctx context.Context, h Hydra, index func(context.Context) (Index, err
 		return sum, fmt.Errorf("publish: %w", err)
 	}
 	return sum, nil
+}
+
+// withoutMarked takes out the changes for attributes markbot's markers
+// answer already: one on the base branch, or one reverted after the newest
+// evaluation (at newest, id eval).
+func withoutMarked(changes []prs.Change, skipped []Skipped, markers []state.Marker, newest time.Time, eval int64) ([]prs.Change, []Skipped) {
+	why := func(a string) string {
+		for _, m := range markers {
+			if !slices.Contains(m.Attrs, a) && m.Attr != a {
+				continue
+			}
+			switch {
+			case m.State == state.Merged || m.State == state.Probing || m.State == state.Reverting:
+				return fmt.Sprintf("markbot's marker for it is on the base branch (%s)", m.State)
+			case m.State == state.Reverted && m.Updated.After(newest):
+				return fmt.Sprintf("its marker was taken out on %s, after evaluation %d: waiting for an evaluation that builds it again",
+					m.Updated.UTC().Format(time.DateOnly), eval)
+			}
+		}
+		return ""
+	}
+	kept := slices.DeleteFunc(changes, func(c prs.Change) bool {
+		for _, a := range c.Attrs {
+			if reason := why(a); reason != "" {
+				skipped = append(skipped, Skipped{c.Attrs, reason})
+				return true
+			}
+		}
+		return false
+	})
+	return kept, skipped
 }

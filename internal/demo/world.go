@@ -23,7 +23,10 @@ const ProbeJobset = "nixpkgs/unstable-allow-broken"
 type World struct {
 	Master, Probe *hydratest.Static
 	HydraURL      string
-	GitHub        *githubtest.Server
+	// HydraFaults wraps the fake Hydra: tests inject faults by request
+	// count there (none by default).
+	HydraFaults *hydratest.Faults
+	GitHub      *githubtest.Server
 	// Dir holds the configuration, the packages index and the state.
 	Dir    string
 	Config string // path of markbot.yaml in Dir
@@ -43,7 +46,8 @@ func NewWorld() (*World, error) {
 	// evaluation is as old as master's newest, so it proves nothing about
 	// markers made later.
 	w.AddProbeEval(time.Unix(Start+int64(Evaluations-1)*5*day, 0), nil)
-	w.hydra = httptest.NewServer(hydratest.Multi(hydratest.New(master), hydratest.New(w.Probe)))
+	w.HydraFaults = hydratest.NewFaults(hydratest.Multi(hydratest.New(master), hydratest.New(w.Probe)))
+	w.hydra = httptest.NewServer(w.HydraFaults)
 	w.HydraURL = w.hydra.URL
 
 	seed, err := SeedFiles()

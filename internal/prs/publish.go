@@ -617,6 +617,13 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 			return did, err
 		}
 		log.Info(kind)
+	} else if len(b.Changes) > 0 {
+		// Known, but maybe adopted by a run that did not have its changes
+		// (the revert loop's sync after a mark PR's answer was lost): its
+		// markers are recorded now that the changes are here again.
+		if err := r.recordMarkers(ctx, bp, b); err != nil {
+			return did, err
+		}
 	}
 
 	labeled, err := r.hasEvent(ctx, bp.Number, "pr.labeled")
@@ -651,7 +658,7 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 		return did, err
 	}
 	if rv == nil {
-		rv, err = r.openedReviewers(ctx, bp.Number)
+		rv, err = r.openedReviewers(ctx, bp)
 		if err != nil {
 			return did, err
 		}
@@ -703,16 +710,32 @@ func (r *run) hasEvent(ctx context.Context, pr int, kind string) (bool, error) {
 	return len(ev) > 0, err
 }
 
-func (r *run) openedReviewers(ctx context.Context, pr int) (*Reviewers, error) {
-	ev, err := r.st.Events(ctx, state.EventFilter{PR: pr, Kind: "pr.published", Limit: 1})
-	if err != nil || len(ev) == 0 {
+// openedReviewers are the reviewers planned for bp: from its
+// "pr.published" event, else from the "pr.branch" event of its branch
+// (logged before the PR was created); nil when neither says.
+func (r *run) openedReviewers(ctx context.Context, bp *botPR) (*Reviewers, error) {
+	ev, err := r.st.Events(ctx, state.EventFilter{PR: bp.Number, Kind: "pr.published", Limit: 1})
+	if err != nil {
 		return nil, err
 	}
-	var d openedDetails
-	if err := json.Unmarshal(ev[0].Details, &d); err != nil {
-		return nil, fmt.Errorf("event %d: %w", ev[0].ID, err)
+	if len(ev) == 0 {
+		if ev, err = r.st.Events(ctx, state.EventFilter{Attr: firstAttr(bp.Attrs), Kind: "pr.branch"}); err != nil {
+			return nil, err
+		}
 	}
-	return d.Reviewers, nil
+	for _, e := range ev {
+		var d openedDetails
+		if len(e.Details) == 0 {
+			continue // logged by an older markbot
+		}
+		if err := json.Unmarshal(e.Details, &d); err != nil {
+			return nil, fmt.Errorf("event %d: %w", e.ID, err)
+		}
+		if e.Kind == "pr.published" || d.Branch == bp.Branch {
+			return d.Reviewers, nil
+		}
+	}
+	return nil, nil
 }
 
 // recordMarkers records the batch's markers against bp, the PR: new
@@ -1045,7 +1068,12 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 		}
 	}
 	r.branches[final.Branch] = commitSHA
-	if _, err := r.st.Log(ctx, state.Event{Kind: "pr.branch", Attr: final.Attrs()[0],
+	// The reviewers go with the branch: a PR created whose answer is lost
+	// (or a crash right after) is adopted by a later run that may not have
+	// its changes any more (the revert loop does not propose an unmark
+	// again before probe.every), and requests them from here.
+	planned, _ := json.Marshal(openedDetails{Branch: final.Branch, Reviewers: &rv})
+	if _, err := r.st.Log(ctx, state.Event{Kind: "pr.branch", Attr: final.Attrs()[0], Details: planned,
 		Message: fmt.Sprintf("branch %s at %s", final.Branch, commitSHA)}); err != nil {
 		return fail(err)
 	}

@@ -750,3 +750,31 @@ func TestStaleBranchIsForceUpdated(t *testing.T) {
 		t.Errorf("head's parent %s, master %s", parents, master)
 	}
 }
+
+// A mark PR whose creation answer was lost is adopted by a Publish without
+// changes (the revert loop's sync), which cannot record its markers; the
+// next Publish with the changes (covered by the PR now) records them, and
+// the reviewers planned before the PR was created are requested.
+func TestAdoptedBeforeItsChangesCome(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	f.srv.Inject(githubtest.Fault{Method: "POST", Path: "repos/*/*/pulls", Kind: githubtest.DropConnection, After: true})
+	if _, err := f.publish(helloChange(), nil); err == nil {
+		t.Fatal("no error despite the fault")
+	}
+	res := f.mustPublish(nil, nil)
+	if !slices.Contains(res.Finished, 1) {
+		t.Fatalf("PR #1 not adopted: %+v", res)
+	}
+	if pr, _ := f.srv.PullRequest(1); !slices.Equal(pr.Reviewers, []string{"alice", "bob"}) {
+		t.Errorf("adopted without its changes: reviewers %v, want the planned alice, bob", pr.Reviewers)
+	}
+	if _, ok, _ := f.st.LiveMarker(ctx, "hello"); ok {
+		t.Fatal("a marker without its change?")
+	}
+	res = f.mustPublish(helloChange(), nil)
+	if res.Changes[0].Outcome != OutcomeCovered {
+		t.Errorf("change %+v", res.Changes[0])
+	}
+	checkHelloDone(t, f)
+}
