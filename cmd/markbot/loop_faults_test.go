@@ -33,8 +33,7 @@ import (
 // same states, the same pull requests (no duplicate), the same files on
 // master, byte for byte.
 //
-// By default a sample of the calls is faulted (every GitHub write, every
-// Hydra call, every fourth GitHub read), each with one fault kind in
+// By default a sample of the calls is faulted, each with one fault kind in
 // rotation; MARKBOT_FAULTS=all faults every call with every kind, as
 // docs/reliability.md reports.
 
@@ -297,6 +296,10 @@ func TestLoopUnderFaults(t *testing.T) {
 	}
 	t.Logf("fault-free run: %d GitHub requests (%d writes), %d Hydra requests", githubCalls, len(writes), hydraCalls)
 
+	// By default a sample (about 25 runs, every kind on each service at
+	// least once): every third GitHub write, every 20th GitHub request,
+	// every sixth Hydra request, the kinds in rotation. MARKBOT_FAULTS=all:
+	// every request, every kind.
 	all := os.Getenv("MARKBOT_FAULTS") == "all"
 	var faults []loopFault
 	for n := 1; n <= githubCalls; n++ {
@@ -305,24 +308,25 @@ func TestLoopUnderFaults(t *testing.T) {
 			for _, k := range githubFaultKinds {
 				faults = append(faults, loopFault{service: "github", n: n, kind: k})
 			}
-		case n%4 == 0:
-			faults = append(faults, loopFault{service: "github", n: n, kind: githubFaultKinds[n%len(githubFaultKinds)]})
+		case n%20 == 0:
+			faults = append(faults, loopFault{service: "github", n: n, kind: githubFaultKinds[(n/20)%len(githubFaultKinds)]})
 		}
 	}
-	if !all {
-		for i, w := range writes {
-			w.kind = githubFaultKinds[i%len(githubFaultKinds)]
+	for i, w := range writes {
+		if !all && i%3 == 0 {
+			w.kind = githubFaultKinds[(i/3)%len(githubFaultKinds)]
 			faults = append(faults, w)
 		}
 	}
 	for n := 1; n <= hydraCalls; n++ {
-		if all {
+		switch {
+		case all:
 			for _, k := range hydraFaultKinds {
 				faults = append(faults, loopFault{service: "hydra", n: n, kind: k})
 			}
-			continue
+		case n%6 == 0:
+			faults = append(faults, loopFault{service: "hydra", n: n, kind: hydraFaultKinds[(n/6)%len(hydraFaultKinds)]})
 		}
-		faults = append(faults, loopFault{service: "hydra", n: n, kind: hydraFaultKinds[n%len(hydraFaultKinds)]})
 	}
 
 	var mu sync.Mutex
