@@ -293,7 +293,7 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 	sb.WriteString("\n### What you can do\n\n")
 	if unmark {
 		sb.WriteString("- **Merge it** once you are happy that the package works; a human merges markbot's PRs.\n")
-		sb.WriteString("- **Keep a marker**: comment `@markbot drop <attr>` to take a package out of this PR.\n")
+		sb.WriteString("- **Keep a marker**: push a commit to this branch that puts it back (maintainers can edit this PR); markbot does not take packages out of an unmark PR itself.\n")
 	} else {
 		sb.WriteString("- **Fix the package**: push a fix to this branch (maintainers can edit this PR) or open a PR of your own. Once the package builds on Hydra again, markbot takes its marker out by itself.\n")
 		sb.WriteString("- **Keep a package out of this PR**: comment `@markbot drop <attr>`.\n")

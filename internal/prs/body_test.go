@@ -101,7 +101,12 @@ func TestBody(t *testing.T) {
 			if !ok || h.Kind != tt.batch.Kind || !slices.Equal(h.Attrs, tt.batch.Attrs()) || h.Version != HiddenVersion {
 				t.Errorf("ParseHidden = %+v, %v; want %s %v", h, ok, tt.batch.Kind, tt.batch.Attrs())
 			}
-			for _, must := range []string{projectURL, "merges it", "@markbot drop <attr>"} {
+			must := []string{projectURL, "merges it", "@markbot drop <attr>"}
+			if tt.batch.Kind == KindUnmark {
+				// @markbot drop answers that it cannot, on an unmark PR.
+				must = []string{projectURL, "merges it", "push a commit to this branch that puts it back"}
+			}
+			for _, must := range must {
 				if !strings.Contains(body, must) {
 					t.Errorf("body lacks %q", must)
 				}
