@@ -119,8 +119,16 @@ func (l *loopWorld) story(t *testing.T) []error {
 	l.w.AddProbeEval(time.Now().Add(time.Minute), map[string][]string{"cmatrix": nil, "python312Packages.requests": nil,
 		"python313Packages.requests": nil, "pv": {"aarch64-darwin"}})
 	errs = append(errs, l.cycle(t)...) // revert and narrowing PRs
-	l.mergeOpen(t)
-	errs = append(errs, l.cycle(t)...) // merged: reverted, narrowed
+	// Maintainers merge what markbot opens, whenever it opens it: a fault
+	// may put a PR off to a later cycle (a marker's file unreadable this
+	// time is retried the next), which is not a failure as long as it comes.
+	for range 3 {
+		l.mergeOpen(t)
+		errs = append(errs, l.cycle(t)...) // merged: reverted, narrowed
+		if !slices.ContainsFunc(l.w.GitHub.PullRequests(), func(pr githubtest.PullRequest) bool { return pr.State == "open" }) {
+			break
+		}
+	}
 	return errs
 }
 
