@@ -583,6 +583,45 @@ type openedDetails struct {
 	URL       string     `json:"url"`
 	Branch    string     `json:"branch"`
 	Reviewers *Reviewers `json:"reviewers,omitempty"`
+	// Marks (pr.branch events of mark PRs) are the markers the branch
+	// inserts, by attribute.
+	Marks map[string]plannedMark `json:"marks,omitempty"`
+}
+
+func (d *openedDetails) marks() map[string]plannedMark {
+	if d == nil {
+		return nil
+	}
+	return d.Marks
+}
+
+// plannedMark is one marker a mark PR's branch inserts, as state records
+// it.
+type plannedMark struct {
+	Attrs   []string  `json:"attrs"`
+	File    string    `json:"file"`
+	Line    int       `json:"line"`
+	Systems []string  `json:"systems,omitempty"`
+	Build   int64     `json:"build,omitempty"`
+	URL     string    `json:"url"`
+	Since   time.Time `json:"since"`
+}
+
+func plannedMarks(b Batch) map[string]plannedMark {
+	if b.Kind != KindMark {
+		return nil
+	}
+	out := map[string]plannedMark{}
+	for _, c := range b.Changes {
+		out[c.Attr()] = plannedMark{Attrs: c.Attrs, File: c.File, Line: c.Line, Systems: c.Systems, Build: c.BuildID, URL: c.BuildURL, Since: c.Since}
+	}
+	return out
+}
+
+// change is the mark change it describes (ok false: unusable).
+func (m plannedMark) change() (Change, bool) {
+	c := Change{Kind: KindMark, File: m.File, Line: m.Line, Attrs: m.Attrs, Systems: m.Systems, BuildID: m.Build, BuildURL: m.URL, Since: m.Since}
+	return c, c.validate() == nil
 }
 
 // finish records the PR and its markers in state, adds the labels and
@@ -603,7 +642,7 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 			HeadSHA: bp.HeadSHA, Attrs: bp.Attrs}); err != nil {
 			return did, err
 		}
-		if err := r.recordMarkers(ctx, bp, b); err != nil {
+		if err := r.recordMarkers(ctx, bp, b, rv == nil); err != nil {
 			return did, err
 		}
 		kind := "pr.published"
@@ -621,7 +660,7 @@ func (r *run) finish(ctx context.Context, bp *botPR, b Batch, rv *Reviewers, dro
 		// Known, but maybe adopted by a run that did not have its changes
 		// (the revert loop's sync after a mark PR's answer was lost): its
 		// markers are recorded now that the changes are here again.
-		if err := r.recordMarkers(ctx, bp, b); err != nil {
+		if err := r.recordMarkers(ctx, bp, b, false); err != nil {
 			return did, err
 		}
 	}
@@ -710,45 +749,95 @@ func (r *run) hasEvent(ctx context.Context, pr int, kind string) (bool, error) {
 	return len(ev) > 0, err
 }
 
-// openedReviewers are the reviewers planned for bp: from its
-// "pr.published" event, else from the "pr.branch" event of its branch
-// (logged before the PR was created); nil when neither says.
-func (r *run) openedReviewers(ctx context.Context, bp *botPR) (*Reviewers, error) {
-	ev, err := r.st.Events(ctx, state.EventFilter{PR: bp.Number, Kind: "pr.published", Limit: 1})
+// planned is what was planned for bp: its "pr.published" event, and the
+// "pr.branch" event of its branch (logged before the PR was created, with
+// the reviewers and, for a mark PR, the markers); nil when neither exists.
+func (r *run) planned(ctx context.Context, bp *botPR) (*openedDetails, error) {
+	published, err := r.st.Events(ctx, state.EventFilter{PR: bp.Number, Kind: "pr.published", Limit: 1})
 	if err != nil {
 		return nil, err
 	}
-	if len(ev) == 0 {
-		if ev, err = r.st.Events(ctx, state.EventFilter{Attr: firstAttr(bp.Attrs), Kind: "pr.branch"}); err != nil {
-			return nil, err
-		}
+	branch, err := r.st.Events(ctx, state.EventFilter{Attr: firstAttr(bp.Attrs), Kind: "pr.branch"})
+	if err != nil {
+		return nil, err
 	}
-	for _, e := range ev {
+	decode := func(e state.Event) (*openedDetails, error) {
 		var d openedDetails
 		if len(e.Details) == 0 {
-			continue // logged by an older markbot
+			return nil, nil // logged by an older markbot
 		}
 		if err := json.Unmarshal(e.Details, &d); err != nil {
 			return nil, fmt.Errorf("event %d: %w", e.ID, err)
 		}
-		if e.Kind == "pr.published" || d.Branch == bp.Branch {
-			return d.Reviewers, nil
+		return &d, nil
+	}
+	var out *openedDetails
+	for _, e := range branch {
+		d, err := decode(e)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil && d.Branch == bp.Branch {
+			out = d
+			break
 		}
 	}
-	return nil, nil
+	if len(published) > 0 {
+		d, err := decode(published[0])
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			if out != nil {
+				d.Marks = out.Marks
+			}
+			out = d
+		}
+	}
+	return out, nil
+}
+
+// openedReviewers are the reviewers planned for bp (nil: unknown).
+func (r *run) openedReviewers(ctx context.Context, bp *botPR) (*Reviewers, error) {
+	p, err := r.planned(ctx, bp)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	return p.Reviewers, nil
 }
 
 // recordMarkers records the batch's markers against bp, the PR: new
-// markers for a mark PR, the revert PR of live markers for an unmark PR.
+// markers for a mark PR (those of the batch's changes; when adopting, also
+// those planned with the PR's branch), the revert PR of live markers for an
+// unmark PR.
 // An unmark PR's markers are those of the batch's changes and of the PR's
 // hidden block, so a PR adopted after a crash (when the revert loop no
 // longer proposes its changes) still moves its markers to reverting; a
 // narrowing is logged (narrowingEvent) for prMerged. Rerunning it is
 // harmless.
-func (r *run) recordMarkers(ctx context.Context, bp *botPR, b Batch) error {
+func (r *run) recordMarkers(ctx context.Context, bp *botPR, b Batch, adopting bool) error {
 	number := bp.Number
 	if b.Kind == KindMark {
-		for _, c := range b.Changes {
+		changes := slices.Clone(b.Changes)
+		if adopting {
+			// The PR's markers as planned with its branch, for those whose
+			// changes this run does not have (the package fixed meanwhile,
+			// or a run that publishes nothing adopting it).
+			p, err := r.planned(ctx, bp)
+			if err != nil {
+				return err
+			}
+			for _, a := range bp.Attrs {
+				pm, ok := p.marks()[a]
+				if !ok || slices.ContainsFunc(changes, func(c Change) bool { return slices.Contains(c.Attrs, a) }) {
+					continue
+				}
+				if c, ok := pm.change(); ok {
+					changes = append(changes, c)
+				}
+			}
+		}
+		for _, c := range changes {
 			m, ok, err := r.st.LiveMarker(ctx, c.Attr())
 			if err != nil {
 				return err
@@ -1072,7 +1161,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	// (or a crash right after) is adopted by a later run that may not have
 	// its changes any more (the revert loop does not propose an unmark
 	// again before probe.every), and requests them from here.
-	planned, _ := json.Marshal(openedDetails{Branch: final.Branch, Reviewers: &rv})
+	planned, _ := json.Marshal(openedDetails{Branch: final.Branch, Reviewers: &rv, Marks: plannedMarks(final)})
 	if _, err := r.st.Log(ctx, state.Event{Kind: "pr.branch", Attr: final.Attrs()[0], Details: planned,
 		Message: fmt.Sprintf("branch %s at %s", final.Branch, commitSHA)}); err != nil {
 		return fail(err)

@@ -752,9 +752,11 @@ func TestStaleBranchIsForceUpdated(t *testing.T) {
 }
 
 // A mark PR whose creation answer was lost is adopted by a Publish without
-// changes (the revert loop's sync), which cannot record its markers; the
-// next Publish with the changes (covered by the PR now) records them, and
-// the reviewers planned before the PR was created are requested.
+// changes (the revert loop's sync): its markers are recorded as planned in
+// its branch's event (logged before the PR was created), and so are the
+// reviewers requested. The changes coming again later change nothing; if they never
+// come (the package was fixed meanwhile), the merged PR's marker is still
+// tracked.
 func TestAdoptedBeforeItsChangesCome(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
@@ -769,12 +771,24 @@ func TestAdoptedBeforeItsChangesCome(t *testing.T) {
 	if pr, _ := f.srv.PullRequest(1); !slices.Equal(pr.Reviewers, []string{"alice", "bob"}) {
 		t.Errorf("adopted without its changes: reviewers %v, want the planned alice, bob", pr.Reviewers)
 	}
-	if _, ok, _ := f.st.LiveMarker(ctx, "hello"); ok {
-		t.Fatal("a marker without its change?")
+	m, ok, _ := f.st.LiveMarker(ctx, "hello")
+	want := helloChange()[0]
+	if !ok || m.PR != 1 || m.File != want.File || m.Line != want.Line || m.BuildURL != want.BuildURL || !m.Since.Equal(want.Since) || m.State != state.Proposed {
+		t.Fatalf("marker planned with the branch: %+v %v", m, ok)
 	}
 	res = f.mustPublish(helloChange(), nil)
 	if res.Changes[0].Outcome != OutcomeCovered {
 		t.Errorf("change %+v", res.Changes[0])
 	}
 	checkHelloDone(t, f)
+	if ms, _ := f.st.Markers(ctx); len(ms) != 1 {
+		t.Errorf("%d markers, want 1: %+v", len(ms), ms)
+	}
+	if _, err := f.srv.MergePullRequest(1, "alice", "squash"); err != nil {
+		t.Fatal(err)
+	}
+	f.mustPublish(nil, nil)
+	if m, _, _ := f.st.LiveMarker(ctx, "hello"); m.State != state.Merged {
+		t.Errorf("marker after the merge: %+v", m)
+	}
 }
