@@ -149,8 +149,9 @@ type RevertSummary struct {
 // probe succeed (status 0) on every system it covers becomes an unmark
 // change with a green build as evidence, and the changes are published as
 // batched unmark PRs by pub. Green on some systems only becomes an unmark
-// change that narrows the marker to the others (decideProbe). Unmark changes the publisher
-// finds human-changed or not marked move their markers to human-owned.
+// change that narrows the marker to the others (decideProbe). Unmark
+// changes the publisher finds human-changed or not marked move their
+// markers to human-owned.
 //
 // Markers whose mark PR was merged become "merged" when a Publish syncs
 // state with GitHub, so call Revert after the cycle's publication; Revert
