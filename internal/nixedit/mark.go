@@ -173,23 +173,30 @@ func markLine(filename string, src []byte, line int, m Marker) ([]byte, int, err
 // is line, exactly as Mark wrote it. It returns ErrNotMarked when there is
 // no marker and a *HumanChangedError when a human has edited it.
 func Unmark(filename string, src []byte, line int) ([]byte, error) {
+	out, _, err := unmarkLine(filename, src, line)
+	return out, err
+}
+
+// unmarkLine is Unmark, also returning the editor that did it (what the
+// marker's comment said, and how lines moved).
+func unmarkLine(filename string, src []byte, line int) ([]byte, *editor, error) {
 	f, err := Parse(filename, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t, err := f.Locate(line)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ed := &editor{f: f}
 	if err := ed.unmark(t); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := ed.apply()
 	if _, err := Parse(filename, out); err != nil {
-		return nil, &HumanChangedError{Reason: fmt.Sprintf("removing the marker would not parse (%v)", err)}
+		return nil, nil, &HumanChangedError{Reason: fmt.Sprintf("removing the marker would not parse (%v)", err)}
 	}
-	return out, nil
+	return out, ed, nil
 }
 
 // Narrow replaces markbot's marker of the derivation whose meta.position is
@@ -213,16 +220,8 @@ func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
 	if err := check.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := Parse(filename, src)
+	unmarked, ed, err := unmarkLine(filename, src, line)
 	if err != nil {
-		return nil, err
-	}
-	t, err := f.Locate(line)
-	if err != nil {
-		return nil, err
-	}
-	ed := &editor{f: f}
-	if err := ed.unmark(t); err != nil {
 		return nil, err
 	}
 	if m.Since == "" {
@@ -235,10 +234,6 @@ func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
 					filename, line, strings.Join(pc.systems, ", "), s)
 			}
 		}
-	}
-	unmarked := ed.apply()
-	if _, err := Parse(filename, unmarked); err != nil {
-		return nil, &HumanChangedError{Reason: fmt.Sprintf("removing the marker would not parse (%v)", err)}
 	}
 	out, _, err := markLine(filename, unmarked, ed.shiftLine(line), m)
 	if errors.Is(err, ErrAlreadyBroken) {
