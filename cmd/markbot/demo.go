@@ -155,12 +155,10 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	if len(reverts) == 0 {
 		return fmt.Errorf("no revert pull request was opened")
 	}
-	narrowed := 0
 	for _, pr := range reverts {
 		say("")
 		h, _ := prs.ParseHidden(pr.Body)
-		showPR(out, w.GitHub, pr, original, len(h.Narrow) > 0)
-		narrowed += len(h.Narrow)
+		showPR(out, w.GitHub, pr, original, len(h.Narrow) > 0) // a narrowing's body says what stays
 	}
 
 	step(5, "What Hydra no longer spends")
@@ -201,7 +199,7 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	}
 
 	say("\n━━ Done in %.1f s: %d marking pull requests opened and merged; markbot itself took %d markers out and narrowed %d, in %d pull requests.",
-		time.Since(start).Seconds(), len(opened), len(sum.Revert.Changes)-narrowed, narrowed, len(reverts))
+		time.Since(start).Seconds(), len(opened), len(sum.Revert.Changes)-sum.Revert.Narrowed(), sum.Revert.Narrowed(), len(reverts))
 	say("Run `markbot run --config FILE` against hydra.nixos.org and GitHub for real (see README.md).")
 	if serveAfter {
 		return demoServe(ctx, cfg, w, out, log)

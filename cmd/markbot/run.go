@@ -240,12 +240,7 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 		} else if len(r.Builds) > 0 {
 			fmt.Fprintf(w, " (%d local builds)", len(r.Builds))
 		}
-		narrowed := 0
-		for _, c := range r.Changes {
-			if c.Narrow != nil {
-				narrowed++
-			}
-		}
+		narrowed := r.Narrowed()
 		fmt.Fprintf(w, ": %d build again, %d on some systems only (marker narrowed), %d still failing\n", len(r.Changes)-narrowed, narrowed, len(r.Failing))
 	}
 	for _, n := range r.Builds {
@@ -274,7 +269,10 @@ func markersOf(st *state.Store) func(context.Context) ([]state.Marker, error) {
 	if st == nil {
 		return nil
 	}
-	return func(ctx context.Context) ([]state.Marker, error) { return st.Markers(ctx) }
+	return func(ctx context.Context) ([]state.Marker, error) {
+		// The states bot.Cycle looks at: those on the base branch, and reverted.
+		return st.Markers(ctx, state.Merged, state.Probing, state.Reverting, state.Reverted)
+	}
 }
 
 // hydraClient is the Hydra client the configuration describes, with the

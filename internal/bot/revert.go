@@ -136,6 +136,18 @@ type RevertSummary struct {
 	Publish *prs.Result
 }
 
+// Narrowed is how many of Changes narrow their marker rather than take it
+// out.
+func (s *RevertSummary) Narrowed() int {
+	n := 0
+	for _, c := range s.Changes {
+		if c.Narrow != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Revert is the revert loop of one cycle. For each marker on the base
 // branch (state merged or probing) it reads the marker's file at the base
 // branch: markbot's marker still as written (nixedit.Unmark takes it out,
@@ -368,12 +380,7 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		}
 	}
 	sum.Changes = changes
-	narrowed := 0
-	for _, c := range changes {
-		if c.Narrow != nil {
-			narrowed++
-		}
-	}
+	narrowed := sum.Narrowed()
 	counts := logrus.Fields{"eval": sum.ProbeEval, "tracked": len(tracked), "due": len(due), "builds": len(sum.Builds),
 		"green": len(changes) - narrowed, "narrowed": narrowed, "partial": len(sum.Partial), "failing": len(sum.Failing)}
 	log.WithFields(counts).Info("probe: read")
