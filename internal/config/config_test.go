@@ -686,6 +686,7 @@ hydra:
   url: https://hydra.example/
   user_agent_contact: ops@example.org
   requests_per_second: 2
+  idle_timeout: 45s
   jobset: nixpkgs/trunk
 probe:
   hydra_jobset: markbot/probe
@@ -724,7 +725,7 @@ policy:
 		t.Error("statuses 10/11 not mapped")
 	}
 	o := c.HydraOptions()
-	if o.BaseURL != "https://hydra.example/" || o.Rate != 2 || o.Burst != 1 ||
+	if o.BaseURL != "https://hydra.example/" || o.Rate != 2 || o.Burst != 1 || o.IdleTimeout != 45*time.Second ||
 		!strings.HasPrefix(o.UserAgent, "markbot/") || !strings.HasSuffix(o.UserAgent, "; ops@example.org)") {
 		t.Errorf("HydraOptions: %+v", o)
 	}

@@ -8,10 +8,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
@@ -93,6 +96,28 @@ func TestTokenAndDryRun(t *testing.T) {
 	}
 	if len(gh.Mutations()) != 0 {
 		t.Fatal("the write reached GitHub")
+	}
+}
+
+// github.timeout bounds each request: a server that does not answer
+// fails the request after it, rather than holding the cycle.
+func TestTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer srv.Close()
+	cfg := loadConfig(t, fmt.Sprintf("github:\n  api_url: %s/\n  timeout: 1s\n", srv.URL))
+	c, err := Client(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = c.Git.GetRef(context.Background(), "NixOS", "nixpkgs", "heads/master")
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("GetRef against a silent server: %v after %s, want a timeout after about 1s", err, time.Since(start))
 	}
 }
 
