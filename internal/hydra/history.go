@@ -48,6 +48,9 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 		if err != nil {
 			return nil, err
 		}
+		if er.Revision == "" {
+			er.Revision = e.NixpkgsRevision()
+		}
 		l.WithFields(logrus.Fields{"cached": cached, "builds": len(er.Records)}).Info("evaluation read")
 		history = append(history, er)
 	}

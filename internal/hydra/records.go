@@ -59,7 +59,10 @@ func RecordOf(b *Build) Record {
 type EvalRecords struct {
 	Eval      int64
 	Timestamp int64
-	Records   []Record
+	// Revision is the evaluated nixpkgs revision (the "nixpkgs" input's
+	// git revision, jobsetevalinputs.nixpkgs.revision); "" when unknown.
+	Revision string
+	Records  []Record
 }
 
 // Interner shares the memory of equal strings (job names and systems repeat

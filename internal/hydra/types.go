@@ -106,6 +106,15 @@ type Eval struct {
 	Inputs       map[string]EvalInput `json:"jobsetevalinputs"`
 }
 
+// NixpkgsRevision is the git revision of the evaluation's nixpkgs input
+// (jobsetevalinputs.nixpkgs.revision), "" when it has none.
+func (e *Eval) NixpkgsRevision() string {
+	if in, ok := e.Inputs["nixpkgs"]; ok && in.Revision != nil {
+		return *in.Revision
+	}
+	return ""
+}
+
 // EvalInput is one input of an evaluation (the nixpkgs git revision, …).
 type EvalInput struct {
 	Type     string  `json:"type"`
