@@ -88,7 +88,7 @@ in
       default = { };
       example = lib.literalExpression ''
         {
-          hydra.user_agent_contact = "admin@example.org";
+          hydra.contact = "admin@example.org";
           github = {
             app_id = 123456;
             installation_id = 7654321;

@@ -56,6 +56,8 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	maxMentions := fs.Int("max-mentions", compare.DefaultMaxMentions, "mention cap per maintainer set (teams count as one); above it nobody in the set is mentioned")
 	maxLogs := fs.Int("max-logs", 40, "log tails fetched at most (each costs 3 Hydra requests); 0: none")
 	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
+	contact := fs.String("contact", os.Getenv("MARKBOT_HYDRA_CONTACT"), "your `e-mail or URL`, sent in the User-Agent (required for hydra.nixos.org; default $MARKBOT_HYDRA_CONTACT)")
+	read := fs.String("read", string(hydra.ReadPage), "how an evaluation is read: `page` or builds (small jobsets only)")
 	verbose := fs.Bool("v", false, "log requests and steps")
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -106,7 +108,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 
 	log := cliLogger(stderr, *verbose)
-	hopts := hydra.Options{BaseURL: *hydraURL, Logger: log, Rate: *rate, Burst: 1}
+	hopts := hydra.Options{BaseURL: *hydraURL, Contact: *contact, Read: hydra.ReadMode(*read), Logger: log, Rate: *rate, Burst: 1}
 	if isTerminal(stderr) {
 		hopts.Progress = stderr
 	}

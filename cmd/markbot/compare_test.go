@@ -343,6 +343,7 @@ func TestCompareUsage(t *testing.T) {
 	}
 	// --post without a token.
 	t.Setenv("MARKBOT_GITHUB_TOKEN", "")
+	t.Setenv("MARKBOT_HYDRA_CONTACT", "test@example.org")
 	var out, errb bytes.Buffer
 	if code := realMain([]string{"compare", "--base", cmpBase, "--head", cmpHead, "--post", "NixOS/nixpkgs#1"}, &out, &errb); code != exitError ||
 		!strings.Contains(errb.String(), "MARKBOT_GITHUB_TOKEN") {

@@ -99,7 +99,7 @@ func savingsReport(ctx context.Context, cfg *config.Config, log *logrus.Logger, 
 	for i, er := range records {
 		history[i] = failures.FromRecords(er)
 	}
-	rep, err := bot.SavingsFromHistory(markers, history, pol)
+	rep, err := bot.SavingsWithDetails(ctx, markers, history, pol, hc, cache)
 	if err != nil {
 		return nil, err
 	}

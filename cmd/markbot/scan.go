@@ -26,7 +26,7 @@ import (
 const exitMassBreakage = 2
 
 // scanSchema versions the JSON markbot scan --json writes (docs/hydra.md).
-const scanSchema = 1
+const scanSchema = 2
 
 func runScan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
@@ -39,9 +39,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "write JSON (schema in docs/hydra.md) instead of a table")
 	stateDir := fs.String("state-dir", defaultStateDir(), "`directory` for markbot's state (the evaluation cache)")
 	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
-	verbose := fs.Bool("v", false, "log requests and retries")
+	contact := fs.String("contact", os.Getenv("MARKBOT_HYDRA_CONTACT"), "your `e-mail or URL`, sent in the User-Agent (required for hydra.nixos.org; default $MARKBOT_HYDRA_CONTACT)")
+	read := fs.String("read", string(hydra.ReadPage), "how an evaluation is read: `page` (the evaluation page, works at nixpkgs scale) or builds (/eval/N/builds, small jobsets only)")
+	verbose := fs.Bool("v", false, "log every request, retries, and per evaluation its requests, bytes and time")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markbot scan [--hydra URL] [--jobset P/J] [--evals N] [--min-days D] [--json] [--state-dir DIR]")
+		fmt.Fprintln(stderr, "usage: markbot scan [--hydra URL] [--contact EMAIL] [--jobset P/J] [--evals N] [--min-days D] [--read page|builds] [--json] [--state-dir DIR] [-v]")
 		fmt.Fprintln(stderr, "\nLists the packages that fail persistently on Hydra. Exit 2: mass breakage, nothing proposed.")
 		fs.PrintDefaults()
 	}
@@ -74,7 +76,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		log.SetLevel(logrus.DebugLevel)
 	}
-	opts := hydra.Options{BaseURL: *hydraURL, Logger: log, Rate: *rate, Burst: 1}
+	opts := hydra.Options{BaseURL: *hydraURL, Contact: *contact, Logger: log, Rate: *rate, Burst: 1, Read: hydra.ReadMode(*read)}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Progress = stderr
 	}
@@ -205,7 +207,7 @@ type scanBuildRefJSON struct {
 type scanBuildTimeJSON struct {
 	Eval    int64 `json:"eval"`
 	Build   int64 `json:"build"`
-	Seconds int64 `json:"seconds"`
+	Seconds *int64 `json:"seconds"`
 	Reused  bool  `json:"reused"`
 }
 
@@ -215,7 +217,6 @@ type scanSystemJSON struct {
 	Build            int64               `json:"build"`
 	BuildURL         string              `json:"build_url"`
 	Status           int                 `json:"status"`
-	DrvHash          string              `json:"drv_hash"`
 	FirstFailingEval int64               `json:"first_failing_eval"`
 	FailingSince     time.Time           `json:"failing_since"`
 	Evaluations      int                 `json:"evaluations"`
@@ -270,10 +271,14 @@ func writeScanJSON(w io.Writer, c *hydra.Client, jobset string, history []failur
 			Derivations: f.Derivations, BuildURL: c.BuildURL(f.PerSystem[0].Build), LastSuccess: ref(f.LastSuccess)}
 		for _, s := range f.PerSystem {
 			js := scanSystemJSON{System: s.System, Job: s.Job, Build: s.Build, BuildURL: c.BuildURL(s.Build), Status: int(s.Status),
-				DrvHash: s.Drv.String(), FirstFailingEval: s.FirstFailingEval, FailingSince: s.FailingSince,
+				FirstFailingEval: s.FirstFailingEval, FailingSince: s.FailingSince,
 				Evaluations: s.Evaluations, Derivations: s.Derivations, LastSuccess: ref(s.LastSuccess)}
 			for _, bt := range s.BuildTimes {
-				js.BuildTimes = append(js.BuildTimes, scanBuildTimeJSON(bt))
+				jb := scanBuildTimeJSON{Eval: bt.Eval, Build: bt.Build, Reused: bt.Reused}
+				if bt.Seconds > 0 {
+					jb.Seconds = &bt.Seconds
+				}
+				js.BuildTimes = append(js.BuildTimes, jb)
 			}
 			jf.PerSystem = append(jf.PerSystem, js)
 		}

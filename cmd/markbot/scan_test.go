@@ -117,7 +117,7 @@ func TestScanJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	if got.Schema != 1 || got.Hydra != srv.URL || got.Jobset != "nixpkgs/unstable" || got.Verdict != "ok" || got.MassBreakage != nil ||
+	if got.Schema != 2 || got.Hydra != srv.URL || got.Jobset != "nixpkgs/unstable" || got.Verdict != "ok" || got.MassBreakage != nil ||
 		len(got.Evaluations) != 4 || got.Evaluations[0].ID != 503 || got.Policy.MinDays != 30 || got.Policy.Evaluations != 3 {
 		t.Errorf("header = %+v", got)
 	}

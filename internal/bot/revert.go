@@ -493,7 +493,7 @@ func currentDrvs(master *hydra.EvalRecords, markers []state.Marker) map[probeKey
 	}
 	for _, r := range master.Records {
 		if attr, ok := nixpkgs.AttrFromJob(r.Job, r.System); ok && want[attr] {
-			cur[probeKey{attr, r.System}] = r.Drv.String()
+			cur[probeKey{attr, r.System}] = r.Derivation()
 		}
 	}
 	return cur
@@ -552,7 +552,7 @@ func hydraProbes(due []state.Marker, probe *hydra.EvalRecords, buildURL func(int
 					continue
 				}
 				out[m.ID] = append(out[m.ID], state.Probe{Marker: m.ID, Attr: a, System: r.System, Source: state.ProbeHydra,
-					Drv: r.Drv.String(), OK: r.Status == hydra.StatusSucceeded, Eval: probe.Eval, Build: r.Build,
+					Drv: r.Derivation(), OK: r.Status == hydra.StatusSucceeded, Eval: probe.Eval, Build: r.Build,
 					URL: buildURL(r.Build), Detail: fmt.Sprintf("Hydra status %d (%s)", r.Status, r.Status), At: now})
 			}
 		}

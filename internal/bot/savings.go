@@ -2,11 +2,13 @@ package bot
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
@@ -211,7 +213,7 @@ func FailingBuildTimes(history []failures.Evaluation, res failures.Result, attrs
 	type key struct{ attr, system string }
 	type obs struct {
 		eval               int64
-		build, start, stop int64
+		build, seconds int64
 		own, success       bool
 	}
 	hist := map[key][]obs{} // newest first
@@ -231,7 +233,7 @@ func FailingBuildTimes(history []failures.Evaluation, res failures.Result, attrs
 			}
 			seen[k] = true
 			class := p.Classify(r.Status)
-			hist[k] = append(hist[k], obs{eval: e.ID, build: r.Build, start: r.Start, stop: r.Stop,
+			hist[k] = append(hist[k], obs{eval: e.ID, build: r.Build, seconds: int64(r.Seconds),
 				own: class == failures.ClassOwnFailure, success: class == failures.ClassSuccess})
 		}
 	}
@@ -263,10 +265,7 @@ func FailingBuildTimes(history []failures.Evaluation, res failures.Result, attrs
 		seen := map[int64]bool{}
 		for i := len(streak) - 1; i >= 0; i-- {
 			o := streak[i]
-			bt := failures.BuildTime{Eval: o.eval, Build: o.build, Reused: seen[o.build]}
-			if o.stop > o.start && o.start > 0 {
-				bt.Seconds = o.stop - o.start
-			}
+			bt := failures.BuildTime{Eval: o.eval, Build: o.build, Reused: seen[o.build], Seconds: o.seconds}
 			seen[o.build] = true
 			sf.BuildTimes = append(sf.BuildTimes, bt)
 		}
@@ -280,6 +279,22 @@ func FailingBuildTimes(history []failures.Evaluation, res failures.Result, attrs
 // timestamps for the evaluation rate. A mass breakage in the newest
 // evaluation does not matter here: the history walk covers every marker.
 func SavingsFromHistory(markers []state.Marker, history []failures.Evaluation, p failures.Policy) (SavingsReport, error) {
+	return SavingsWithDetails(context.Background(), markers, history, p, nil, nil)
+}
+
+// SavingsDurationsPerSystem and SavingsDurationBudget bound what
+// SavingsWithDetails asks Hydra: the newest 3 rebuilt failing builds of each
+// marked attribute and system, 200 requests a report (about 3½ minutes at
+// hydra.nixos.org's polite rate; the build answers that succeeded are
+// cached).
+const (
+	SavingsDurationsPerSystem = 3
+	SavingsDurationBudget     = 200
+)
+
+// SavingsWithDetails is SavingsFromHistory that first asks h (when not nil)
+// for the durations the history lacks (FillBuildSeconds).
+func SavingsWithDetails(ctx context.Context, markers []state.Marker, history []failures.Evaluation, p failures.Policy, h BuildDetailer, cache *hydra.Cache) (SavingsReport, error) {
 	res, err := failures.Detect(history, p)
 	if err != nil {
 		return SavingsReport{}, err
@@ -292,8 +307,64 @@ func SavingsFromHistory(markers []state.Marker, history []failures.Evaluation, p
 		attrs = append(attrs, attrsOf(m)...)
 	}
 	rate, _ := EvaluationsPerWeek(history)
-	return Savings(markers, FailingBuildTimes(history, res, attrs, p), rate), nil
+	times := FailingBuildTimes(history, res, attrs, p)
+	if h != nil {
+		if _, err := FillBuildSeconds(ctx, h, cache, times, SavingsDurationsPerSystem, SavingsDurationBudget); err != nil {
+			return SavingsReport{}, err
+		}
+	}
+	return Savings(markers, times, rate), nil
 }
 
 // week is the unit of the savings rate.
 const week = 7 * 24 * time.Hour
+
+// BuildDetailer gives one build's details (*hydra.Client).
+type BuildDetailer interface {
+	BuildDetail(ctx context.Context, cache *hydra.Cache, id int64) (*hydra.Build, error)
+}
+
+// FillBuildSeconds asks Hydra for the durations the history does not hold
+// (the evaluation page shows no start time): for each attribute and system,
+// the newest perSystem rebuilt failing builds with no duration, at most
+// budget requests in all. It returns how many builds it asked for; a build
+// Hydra cannot describe stays without a duration (the mean leaves it out).
+func FillBuildSeconds(ctx context.Context, h BuildDetailer, cache *hydra.Cache, times map[string][]failures.SystemFailure, perSystem, budget int) (asked int, err error) {
+	attrs := make([]string, 0, len(times))
+	for a := range times {
+		attrs = append(attrs, a)
+	}
+	sort.Strings(attrs)
+	for _, a := range attrs {
+		for si := range times[a] {
+			sf := &times[a][si]
+			filled := 0
+			for i := len(sf.BuildTimes) - 1; i >= 0 && filled < perSystem; i-- {
+				bt := &sf.BuildTimes[i]
+				if bt.Reused {
+					continue
+				}
+				if bt.Seconds > 0 {
+					filled++
+					continue
+				}
+				if asked >= budget {
+					return asked, nil
+				}
+				asked++
+				b, err := h.BuildDetail(ctx, cache, bt.Build)
+				if err != nil {
+					if ctx.Err() != nil {
+						return asked, ctx.Err()
+					}
+					continue
+				}
+				if d := b.StopTime - b.StartTime; b.StartTime > 0 && d > 0 {
+					bt.Seconds = d
+					filled++
+				}
+			}
+		}
+	}
+	return asked, nil
+}

@@ -155,7 +155,7 @@ func TestEvaluationsPerWeek(t *testing.T) {
 func rec(attr, system string, status hydra.Status, build, secs int64) hydra.Record {
 	r := hydra.Record{Job: attr + "." + system, System: system, Status: status, Build: build}
 	if secs > 0 {
-		r.Start, r.Stop = 1000, 1000+secs
+		r.Seconds, r.Stop = int32(secs), 1000+secs
 	}
 	return r
 }

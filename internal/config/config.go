@@ -60,8 +60,12 @@ type HydraConfig struct {
 	URL string `yaml:"url"`
 	// Jobset watched, "project/jobset".
 	Jobset string `yaml:"jobset"`
-	// UserAgentContact, optional, is added to markbot's User-Agent.
-	UserAgentContact string `yaml:"user_agent_contact"`
+	// Contact (an e-mail or URL) is added to markbot's User-Agent; required
+	// for hydra.nixos.org.
+	Contact string `yaml:"contact"`
+	// Read says how an evaluation is read: "page" (the evaluation page,
+	// default) or "builds" (/eval/{id}/builds, small jobsets only).
+	Read hydra.ReadMode `yaml:"read"`
 	// RequestsPerSecond to Hydra, in (0, 2].
 	RequestsPerSecond float64 `yaml:"requests_per_second"`
 	// Evaluations is how many recent evaluations are read; at least
@@ -236,6 +240,7 @@ func Default() *Config {
 			URL:               hydra.DefaultBaseURL,
 			Jobset:            hydra.DefaultProject + "/" + hydra.DefaultJobset,
 			RequestsPerSecond: 1,
+			Read:              hydra.ReadPage,
 			Evaluations:       p.Evaluations,
 			IdleTimeout:       2 * time.Minute,
 		},
@@ -398,18 +403,8 @@ func (c *Config) resolvePaths(dir string) {
 // made with Default).
 func (c *Config) Source() string { return c.source }
 
-// UserAgent is markbot's User-Agent with hydra.user_agent_contact added.
-func (c *Config) UserAgent() string {
-	ua := version.UserAgent()
-	contact := c.Hydra.UserAgentContact
-	if contact == "" {
-		return ua
-	}
-	if strings.HasSuffix(ua, ")") {
-		return strings.TrimSuffix(ua, ")") + "; " + contact + ")"
-	}
-	return ua + " (" + contact + ")"
-}
+// UserAgent is markbot's User-Agent with hydra.contact added.
+func (c *Config) UserAgent() string { return version.UserAgentWith(c.Hydra.Contact) }
 
 // FailuresPolicy is the policy section as internal/failures takes it.
 // Statuses 10 and 11 go both into OwnFailure and into the matching
@@ -435,6 +430,8 @@ func (c *Config) FailuresPolicy() failures.Policy {
 func (c *Config) HydraOptions() hydra.Options {
 	return hydra.Options{
 		BaseURL:     c.Hydra.URL,
+		Contact:     c.Hydra.Contact,
+		Read:        c.Hydra.Read,
 		UserAgent:   c.UserAgent(),
 		Rate:        c.Hydra.RequestsPerSecond,
 		Burst:       1,

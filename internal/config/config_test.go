@@ -140,7 +140,7 @@ func TestStringRoundTrip(t *testing.T) {
 		{Base: "nixpkgs/unstable", Head: "nixpkgs/staging-next", PostTo: "NixOS/nixpkgs#123456"},
 		{Base: "nixpkgs/unstable", Head: "nixpkgs/python-updates", PostTo: "NixOS/nixpkgs#7"},
 	}
-	c.Hydra.UserAgentContact = "ops@example.org"
+	c.Hydra.Contact = "ops@example.org"
 	c.Hydra.RequestsPerSecond = 0.5
 	c.Hydra.Evaluations = 8
 	c.GitHub.AppID, c.GitHub.InstallationID, c.GitHub.PrivateKeyFile = 12, 34, "/run/keys/app.pem"
@@ -267,8 +267,8 @@ func TestInvalidValues(t *testing.T) {
 		{"hydra", "url: ftp://hydra.nixos.org", "hydra.url", `want an http(s) URL without query, like https://host/path, got "ftp://hydra.nixos.org"`},
 		{"hydra", "url: https://u:p@hydra.nixos.org", "hydra.url", `must not carry credentials`},
 		{"hydra", "jobset: unstable", "hydra.jobset", `want PROJECT/JOBSET like nixpkgs/unstable, got "unstable"`},
-		{"hydra", "user_agent_contact: a (b)", "hydra.user_agent_contact", "must not contain parentheses"},
-		{"hydra", "user_agent_contact: \"a\\nb\"", "hydra.user_agent_contact", "must be printable ASCII"},
+		{"hydra", "contact: a (b)", "hydra.contact", "must not contain parentheses"},
+		{"hydra", "contact: \"a\\nb\"", "hydra.contact", "must be printable ASCII"},
 		{"hydra", "requests_per_second: 3", "hydra.requests_per_second", "must be more than 0 and at most 2 (hydra.nixos.org allows about 2/s), got 3"},
 		{"hydra", "requests_per_second: 0", "hydra.requests_per_second", "got 0"},
 		{"hydra", "evaluations: 2", "hydra.evaluations", "must be at least policy.evaluations (3), got 2"},
@@ -684,7 +684,7 @@ func TestMappings(t *testing.T) {
 	c, err := Parse("m.yaml", []byte(`version: 1
 hydra:
   url: https://hydra.example/
-  user_agent_contact: ops@example.org
+  contact: ops@example.org
   requests_per_second: 2
   idle_timeout: 45s
   jobset: nixpkgs/trunk

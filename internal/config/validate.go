@@ -119,15 +119,21 @@ func (k *checker) hydra() {
 	h := k.c.Hydra
 	k.httpURL("hydra.url", h.URL)
 	k.jobset("hydra.jobset", h.Jobset)
-	if c := h.UserAgentContact; c != "" {
+	if c := h.Contact; c != "" {
 		switch {
 		case len(c) > 200:
-			k.fail("hydra.user_agent_contact", "must be at most 200 bytes, got %d", len(c))
+			k.fail("hydra.contact", "must be at most 200 bytes, got %d", len(c))
 		case strings.IndexFunc(c, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }) >= 0:
-			k.fail("hydra.user_agent_contact", "must be printable ASCII (it goes into an HTTP header), got %s", quote(c))
-		case strings.ContainsAny(c, "()"):
-			k.fail("hydra.user_agent_contact", "must not contain parentheses (it goes inside the User-Agent's comment), got %s", quote(c))
+			k.fail("hydra.contact", "must be printable ASCII (it goes into an HTTP header), got %s", quote(c))
+		case strings.ContainsAny(c, "();"):
+			k.fail("hydra.contact", "must not contain parentheses or semicolons (it goes inside the User-Agent's comment), got %s", quote(c))
 		}
+	}
+	// An empty contact with hydra.nixos.org is refused by hydra.New, when
+	// a command talks to Hydra (a config for the other commands is valid).
+	if !slices.Contains(hydra.ReadModes, h.Read) {
+		k.fail("hydra.read", "must be %q (the evaluation page, for nixpkgs-scale jobsets) or %q (/eval/N/builds, small jobsets only), got %s",
+			hydra.ReadPage, hydra.ReadBuilds, quote(string(h.Read)))
 	}
 	if r := h.RequestsPerSecond; !(r > 0 && r <= MaxRequestsPerSecond) {
 		k.fail("hydra.requests_per_second", "must be more than 0 and at most %d (hydra.nixos.org allows about 2/s), got %g", MaxRequestsPerSecond, r)

@@ -49,7 +49,7 @@ func ingested(b *testing.B) (*hydra.Cache, []int64) {
 		}
 		g := hydratest.Generate(hydratest.DefaultGenConfig())
 		for _, e := range g.Evals() {
-			w, err := c.Create(e.ID, e.Timestamp)
+			w, err := c.Create(e.ID, e.Timestamp, e.NixpkgsRevision())
 			if err != nil {
 				benchCache.err = err
 				return

@@ -45,11 +45,10 @@ type SystemFailure struct {
 	Job              string
 	Build            int64 // the failing build in the newest evaluation
 	Status           hydra.Status
-	Drv              hydra.DrvHash
 	FirstFailingEval int64
 	FailingSince     time.Time
 	Evaluations      int // failing evaluations in the streak
-	Derivations      int // distinct failing derivations in the streak
+	Derivations      int // distinct failing derivations (build ids: see hydra.Record) in the streak
 	LastSuccess      *BuildRef
 	BuildTimes       []BuildTime // oldest first
 }
@@ -239,14 +238,11 @@ func failingForGuard(s hydra.Status) bool {
 	return false
 }
 
-// buildTime is when a build failed or succeeded: its stop time, else its
-// start time, else the evaluation's time.
+// buildTime is when a build failed or succeeded: its stop time, else the
+// evaluation's time.
 func buildTime(r *hydra.Record, evalTime time.Time) time.Time {
-	switch {
-	case r.Stop > 0:
+	if r.Stop > 0 {
 		return time.Unix(r.Stop, 0).UTC()
-	case r.Start > 0:
-		return time.Unix(r.Start, 0).UTC()
 	}
 	return evalTime
 }
@@ -276,9 +272,10 @@ func judge(hist []obs, evals []*Evaluation, p Policy) (SystemFailure, bool) {
 	if len(streak) < p.Evaluations {
 		return sf, false
 	}
-	drvs := map[hydra.DrvHash]bool{}
+	// A build id stands for one derivation of one job (hydra.Record).
+	drvs := map[int64]bool{}
 	for _, o := range streak {
-		drvs[o.rec.Drv] = true
+		drvs[o.rec.Build] = true
 	}
 	oldest := streak[len(streak)-1]
 	since := evals[oldest.eval].Time
@@ -299,7 +296,7 @@ func judge(hist []obs, evals []*Evaluation, p Policy) (SystemFailure, bool) {
 	if !longEnough && len(drvs) < p.MinDerivations {
 		return sf, false
 	}
-	sf.Build, sf.Status, sf.Drv = newest.rec.Build, newest.rec.Status, newest.rec.Drv
+	sf.Build, sf.Status = newest.rec.Build, newest.rec.Status
 	sf.FirstFailingEval = evals[oldest.eval].ID
 	sf.FailingSince = since
 	sf.Evaluations = len(streak)
@@ -307,10 +304,7 @@ func judge(hist []obs, evals []*Evaluation, p Policy) (SystemFailure, bool) {
 	seen := map[int64]bool{}
 	for i := len(streak) - 1; i >= 0; i-- {
 		r := streak[i].rec
-		bt := BuildTime{Eval: evals[streak[i].eval].ID, Build: r.Build, Reused: seen[r.Build]}
-		if r.Stop > r.Start && r.Start > 0 {
-			bt.Seconds = r.Stop - r.Start
-		}
+		bt := BuildTime{Eval: evals[streak[i].eval].ID, Build: r.Build, Reused: seen[r.Build], Seconds: int64(r.Seconds)}
 		seen[r.Build] = true
 		sf.BuildTimes = append(sf.BuildTimes, bt)
 	}

@@ -43,8 +43,7 @@ func history(interval time.Duration, jobs ...job) []Evaluation {
 			if !ok {
 				nextID++
 				ts := evals[e].Time.Unix()
-				r = hydra.Record{Job: j.name, System: j.system, Status: status, Build: nextID,
-					Drv: hydra.HashOfDrvPath("/" + j.name + "/" + strings.TrimLeft(drv, "0123456789")), Start: ts + 60, Stop: ts + 660}
+				r = hydra.Record{Job: j.name, System: j.system, Status: status, Build: nextID, Seconds: 600, Stop: ts + 660}
 				builds[drv] = r
 			}
 			evals[e].Records = append(evals[e].Records, r)
@@ -123,7 +122,6 @@ func TestFailingSinceUsesReusedBuildTime(t *testing.T) {
 	// read, and every evaluation since reused it.
 	h := history(day, linux("old", "1a 1a 1a"))
 	for e := range h {
-		h[e].Records[0].Start = t0.Add(-30 * day).Unix()
 		h[e].Records[0].Stop = t0.Add(-30*day + time.Hour).Unix()
 	}
 	res, err := Detect(h, DefaultPolicy())
@@ -136,7 +134,7 @@ func TestFailingSinceUsesReusedBuildTime(t *testing.T) {
 	// A success in the window bounds it, however old the failing build.
 	h = history(day, linux("old", "0b 1a 1a 1a"))
 	for e := 1; e < len(h); e++ {
-		h[e].Records[0].Start, h[e].Records[0].Stop = t0.Add(-30*day).Unix(), t0.Add(-30*day+time.Hour).Unix()
+		h[e].Records[0].Stop = t0.Add(-30*day + time.Hour).Unix()
 	}
 	res, _ = Detect(h, DefaultPolicy())
 	if len(res.Failures) != 0 {

@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"time"
 
-	"github.com/sirupsen/logrus"
 )
 
 func (c *Client) jobsetPath(project, jobset string) string {
@@ -112,7 +110,10 @@ func (c *Client) eachRecord(ctx context.Context, evalID int64, fn func(*Record) 
 
 func streamBuilds[T any](c *Client, ctx context.Context, evalID int64, decode func(io.Reader, func(*T) error) error, fn func(*T) error) error {
 	u := c.URL("eval/" + strconv.FormatInt(evalID, 10) + "/builds")
-	return c.fetch(ctx, u, "application/json", false, func(r *response) error {
+	// One 504 here means the front end already waited its whole proxy
+	// timeout (900 s on hydra.nixos.org) for Hydra to render every build:
+	// asking again costs Hydra as much and ends the same way.
+	return c.fetchWith(ctx, u, "application/json", fetchOpts{final504: buildsTooSlow}, func(r *response) error {
 		if err := checkJSON(r); err != nil {
 			return err
 		}
@@ -151,58 +152,3 @@ func (e *callbackError) Error() string { return e.err.Error() }
 // reset, a body cut short, a stall) that another attempt may not see.
 func IsRetryable(err error) bool { return isTransient(err) }
 
-// UnfinishedError says an evaluation still has unfinished builds: it may
-// change, so it is not cached.
-type UnfinishedError struct {
-	Eval       int64
-	Unfinished int
-}
-
-func (e *UnfinishedError) Error() string {
-	return fmt.Sprintf("evaluation %d is not finished (%d builds unfinished)", e.Eval, e.Unfinished)
-}
-
-// Ingest makes sure the cache holds the records of a finished evaluation:
-// if it does not, the evaluation's builds are streamed into it. An
-// unfinished evaluation, or a fetch that fails, leaves nothing in the cache.
-// It reports whether the evaluation came from the cache.
-func (c *Client) Ingest(ctx context.Context, cache *Cache, e Eval) (cached bool, err error) {
-	if cache.Has(e.ID) {
-		return true, nil
-	}
-	log := c.log.WithField("eval", e.ID)
-	for attempt := 1; ; attempt++ {
-		err = c.ingestOnce(ctx, cache, e)
-		if err == nil || !isTransient(err) || attempt >= c.opts.MaxAttempts || ctx.Err() != nil {
-			return false, err
-		}
-		wait := c.backoff(attempt)
-		log.WithFields(logrus.Fields{"attempt": attempt, "wait": wait.Round(time.Millisecond)}).WithError(err).
-			Warn("hydra: evaluation fetch failed, fetching it again")
-		if err := sleep(ctx, wait); err != nil {
-			return false, err
-		}
-	}
-}
-
-func (c *Client) ingestOnce(ctx context.Context, cache *Cache, e Eval) error {
-	w, err := cache.Create(e.ID, e.Timestamp)
-	if err != nil {
-		return err
-	}
-	unfinished := 0
-	err = c.eachRecord(ctx, e.ID, func(rec *Record) error {
-		if rec.Status == StatusUnfinished {
-			unfinished++
-		}
-		return w.Add(rec)
-	})
-	if err == nil && unfinished > 0 {
-		err = &UnfinishedError{Eval: e.ID, Unfinished: unfinished}
-	}
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	return w.Commit()
-}

@@ -116,7 +116,7 @@ func ingestFile(b *testing.B, be benchEval, cache *hydra.Cache) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	w, err := cache.Create(be.eval.ID, be.eval.Timestamp)
+	w, err := cache.Create(be.eval.ID, be.eval.Timestamp, be.eval.NixpkgsRevision())
 	if err != nil {
 		b.Fatal(err)
 	}

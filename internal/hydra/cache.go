@@ -19,16 +19,22 @@ import (
 // The cache keeps, per finished evaluation, one gzip'd file of Records in a
 // small binary format:
 //
-//	magic "MBHE", version 1, uvarint eval id, varint eval timestamp,
-//	per record: 0x01, uvarint len + job, uvarint len + system, 32 bytes drv
-//	hash, varint status, varint build id, varint start, varint stop;
+//	magic "MBHE", version 2, uvarint eval id, varint eval timestamp,
+//	uvarint len + nixpkgs revision,
+//	per record: 0x01, uvarint len + job, uvarint len + system, varint
+//	status, varint build id, varint stop, uvarint seconds;
 //	then 0x00 and uvarint record count, then the end of the stream.
+//
+// Version 1 (up to markbot's switch to the evaluation page) also held a
+// derivation hash and the start time per build; its files are named
+// <id>.mbhe.gz and are not read: the evaluations are read again once.
 //
 // Files are written to a temporary name and renamed into place only once
 // complete, so a file that exists is whole; gzip's checksum catches damage.
 const (
 	cacheMagic   = "MBHE"
-	cacheVersion = 1
+	cacheVersion = 2
+	maxRevLen    = 256
 	maxJobLen    = 4096
 	maxSystemLen = 256
 )
@@ -61,7 +67,7 @@ func OpenCache(stateDir, baseURL string) (*Cache, error) {
 func (c *Cache) Dir() string { return c.dir }
 
 func (c *Cache) path(eval int64) string {
-	return filepath.Join(c.dir, strconv.FormatInt(eval, 10)+".mbhe.gz")
+	return filepath.Join(c.dir, strconv.FormatInt(eval, 10)+".v2.mbhe.gz")
 }
 
 // Has reports whether the evaluation is cached.
@@ -103,12 +109,12 @@ type CacheWriter struct {
 const cacheBatch = 1024
 
 // Create starts writing an evaluation's records.
-func (c *Cache) Create(eval, timestamp int64) (*CacheWriter, error) {
+func (c *Cache) Create(eval, timestamp int64, revision string) (*CacheWriter, error) {
 	f, err := os.CreateTemp(c.dir, strconv.FormatInt(eval, 10)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("hydra cache: %w", err)
 	}
-	enc, err := NewRecordWriter(f, eval, timestamp)
+	enc, err := NewRecordWriter(f, eval, timestamp, revision)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
@@ -186,7 +192,10 @@ type RecordWriter struct {
 }
 
 // NewRecordWriter starts the cache format on w.
-func NewRecordWriter(w io.Writer, eval, timestamp int64) (*RecordWriter, error) {
+func NewRecordWriter(w io.Writer, eval, timestamp int64, revision string) (*RecordWriter, error) {
+	if len(revision) > maxRevLen {
+		return nil, fmt.Errorf("hydra cache: revision %.80q too long", revision)
+	}
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
 		return nil, err
@@ -195,6 +204,8 @@ func NewRecordWriter(w io.Writer, eval, timestamp int64) (*RecordWriter, error) 
 	b := append([]byte(cacheMagic), cacheVersion)
 	b = binary.AppendUvarint(b, uint64(eval))
 	b = binary.AppendVarint(b, timestamp)
+	b = binary.AppendUvarint(b, uint64(len(revision)))
+	b = append(b, revision...)
 	_, err = rw.bw.Write(b)
 	return rw, err
 }
@@ -209,11 +220,10 @@ func (w *RecordWriter) Write(r *Record) error {
 	b = append(b, r.Job...)
 	b = binary.AppendUvarint(b, uint64(len(r.System)))
 	b = append(b, r.System...)
-	b = append(b, r.Drv[:]...)
 	b = binary.AppendVarint(b, int64(r.Status))
 	b = binary.AppendVarint(b, r.Build)
-	b = binary.AppendVarint(b, r.Start)
 	b = binary.AppendVarint(b, r.Stop)
+	b = binary.AppendUvarint(b, uint64(max(r.Seconds, 0)))
 	w.buf = b
 	w.n++
 	_, err := w.bw.Write(b)
@@ -319,6 +329,7 @@ func (p *cacheParser) parse() (*EvalRecords, error) {
 		return nil, fmt.Errorf("%w: version %d, want %d", errCorrupt, head[len(cacheMagic)], cacheVersion)
 	}
 	er := &EvalRecords{Eval: int64(p.uvarint()), Timestamp: p.varint()}
+	er.Revision = p.str(maxRevLen)
 	for p.err == nil {
 		tag := p.bytes(1)
 		if p.err != nil {
@@ -340,15 +351,18 @@ func (p *cacheParser) parse() (*EvalRecords, error) {
 		var rec Record
 		rec.Job = p.str(maxJobLen)
 		rec.System = p.str(maxSystemLen)
-		copy(rec.Drv[:], p.bytes(uint64(len(rec.Drv))))
 		st := p.varint()
 		if st < -1 || st > 255 {
 			p.fail("record %d: status %d", len(er.Records), st)
 		}
 		rec.Status = Status(st)
 		rec.Build = p.varint()
-		rec.Start = p.varint()
 		rec.Stop = p.varint()
+		if secs := p.uvarint(); secs < 1<<31 {
+			rec.Seconds = int32(secs)
+		} else {
+			p.fail("record %d: %d seconds", len(er.Records), secs)
+		}
 		if p.err == nil {
 			er.Records = append(er.Records, rec)
 		}

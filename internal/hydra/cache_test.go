@@ -10,17 +10,17 @@ import (
 
 func sampleRecords() []Record {
 	return []Record{
-		{Job: "hello.x86_64-linux", System: "x86_64-linux", Drv: HashOfDrvPath("/nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello.drv"),
-			Status: StatusSucceeded, Build: 300000001, Start: 1769990000, Stop: 1769990100},
-		{Job: "python313Packages.foo.aarch64-darwin", System: "aarch64-darwin", Drv: HashOfDrvPath("/nix/store/1a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-foo.drv"),
-			Status: StatusFailed, Build: 300000002, Start: 0, Stop: 0},
+		{Job: "hello.x86_64-linux", System: "x86_64-linux",
+			Status: StatusSucceeded, Build: 300000001, Seconds: 100, Stop: 1769990100},
+		{Job: "python313Packages.foo.aarch64-darwin", System: "aarch64-darwin",
+			Status: StatusFailed, Build: 300000002, Seconds: 0, Stop: 0},
 		{Job: "queued.x86_64-linux", System: "x86_64-linux", Status: StatusUnfinished, Build: 3},
 	}
 }
 
 func encode(t testing.TB, eval, ts int64, recs []Record) []byte {
 	var buf bytes.Buffer
-	w, err := NewRecordWriter(&buf, eval, ts)
+	w, err := NewRecordWriter(&buf, eval, ts, "0123456789abcdef0123456789abcdef01234567")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		}
 	}
 	// Equal strings are shared.
-	if er.Records[0].System != er.Records[2].System || len(in.m) != 5 {
+	if er.Records[0].System != er.Records[2].System || len(in.m) != 6 || er.Revision != "0123456789abcdef0123456789abcdef01234567" {
 		t.Errorf("interner holds %d strings", len(in.m))
 	}
 }
@@ -83,7 +83,7 @@ func TestCacheCommitAbort(t *testing.T) {
 	if !strings.HasSuffix(filepath.Dir(c.Dir()), "hydra.nixos.org") {
 		t.Errorf("cache dir %s is not per server", c.Dir())
 	}
-	w, err := c.Create(7, 70)
+	w, err := c.Create(7, 70, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestCacheCommitAbort(t *testing.T) {
 	if c.Has(7) {
 		t.Error("aborted write is visible")
 	}
-	w, _ = c.Create(7, 70)
+	w, _ = c.Create(7, 70, "")
 	for i := range recs {
 		w.Add(&recs[i])
 	}

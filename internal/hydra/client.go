@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,10 +28,20 @@ import (
 // Options configure a Client. The zero value of each field means its
 // default.
 type Options struct {
-	BaseURL   string  // default DefaultBaseURL
-	UserAgent string  // default version.UserAgent()
-	Rate      float64 // requests per second, default 1
-	Burst     int     // default 1
+	BaseURL string // default DefaultBaseURL
+	// UserAgent, default version.UserAgent() with Contact added.
+	UserAgent string
+	// Contact (an e-mail or URL) goes into the default User-Agent so that
+	// the server's operators can reach whoever runs markbot. Required for
+	// hydra.nixos.org, whose front end serves decoy pages to agents
+	// without contact information (NixOS/infra build/hydra-proxy.nix).
+	Contact string
+	Rate    float64 // requests per second, default 1
+	Burst   int     // default 1
+	// Read says how an evaluation's builds are read (default ReadPage).
+	Read ReadMode
+	// PageLimits cap the evaluation page (defaults: see PageLimits).
+	PageLimits PageLimits
 
 	MaxAttempts   int           // per request, default 5
 	MinBackoff    time.Duration // first retry delay before jitter, default 2s
@@ -57,7 +68,15 @@ type Client struct {
 	http    *http.Client
 	limiter *rate.Limiter
 	log     logrus.FieldLogger
+
+	requests atomic.Int64 // requests sent, redirects included
+	wire     atomic.Int64 // body bytes received, as sent (compressed)
 }
+
+// Stats are the requests a Client sent (each redirect is one) and the body
+// bytes it received as they came over the wire (compressed, when the server
+// compressed them).
+func (c *Client) Stats() (requests, bytes int64) { return c.requests.Load(), c.wire.Load() }
 
 // New returns a client for the Hydra at opts.BaseURL.
 func New(opts Options) (*Client, error) {
@@ -71,8 +90,21 @@ func New(opts Options) (*Client, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
+	if isHydraNixosOrg(base.Host) && strings.TrimSpace(opts.Contact) == "" {
+		return nil, fmt.Errorf("hydra: %s needs a contact, an e-mail address or URL (config hydra.contact; "+
+			"--contact or MARKBOT_HYDRA_CONTACT for markbot scan and compare): its front end answers decoy pages "+
+			"to clients without contact information, and its operators (the NixOS infrastructure team) must be "+
+			"able to reach whoever runs a bot against it", base.Host)
+	}
 	if opts.UserAgent == "" {
-		opts.UserAgent = version.UserAgent()
+		opts.UserAgent = version.UserAgentWith(opts.Contact)
+	}
+	switch opts.Read {
+	case "":
+		opts.Read = ReadPage
+	case ReadPage, ReadBuilds:
+	default:
+		return nil, fmt.Errorf("hydra: read mode %q is not %q or %q", opts.Read, ReadPage, ReadBuilds)
 	}
 	if opts.Rate <= 0 {
 		opts.Rate = 1
@@ -127,6 +159,7 @@ func New(opts Options) (*Client, error) {
 			if len(via) >= 10 {
 				return fmt.Errorf("stopped after %d redirects", len(via))
 			}
+			c.requests.Add(1)
 			return c.limiter.Wait(req.Context())
 		},
 	}
@@ -250,25 +283,50 @@ type response struct {
 	close  func()
 }
 
-// fetch GETs u and hands the answer to read. Connection failures, 429 and
-// 5xx are retried with backoff (honouring Retry-After). When retryBody is
-// true, a transient failure while read consumes the body is retried too:
-// read must then be safe to run again from scratch.
+// fetchOpts change how fetchWith retries.
+type fetchOpts struct {
+	// retryBody: a transient failure while read consumes the body is
+	// retried too; read must then be safe to run again from scratch.
+	retryBody bool
+	// final504, when set, makes a 504 final, with this explanation.
+	final504 string
+}
+
+// buildsTooSlow explains a 504 from /eval/{id}/builds.
+const buildsTooSlow = "the front end gave up waiting for Hydra to render every build of the evaluation " +
+	"(hydra.nixos.org's proxy waits 900 s; NixOS/infra build/hydra-proxy.nix), so it is not asked again: " +
+	"this endpoint cannot serve an evaluation this large; read it through the evaluation page (hydra.read: page)"
+
+// fetch is fetchWith, retrying the body when retryBody is set.
 func (c *Client) fetch(ctx context.Context, u, accept string, retryBody bool, read func(*response) error) error {
+	return c.fetchWith(ctx, u, accept, fetchOpts{retryBody: retryBody}, read)
+}
+
+// fetchWith GETs u and hands the answer to read. Connection failures, 429
+// and 5xx are retried with backoff (honouring Retry-After; a 429 without
+// it, as nginx's limit_req sends, backs off exponentially with jitter).
+// Requests to one host never run in parallel, whichever Client sends them:
+// the whole exchange, body included, holds the host's gate.
+func (c *Client) fetchWith(ctx context.Context, u, accept string, fo fetchOpts, read func(*response) error) error {
 	log := c.log.WithField("url", u)
+	gate := hostGate(c.base.Host)
 	var last error
 	for attempt := 1; attempt <= c.opts.MaxAttempts; attempt++ {
 		var wait time.Duration
+		if err := gate.acquire(ctx); err != nil {
+			return fmt.Errorf("GET %s: %w", u, err)
+		}
 		resp, err := c.do(ctx, u, accept)
 		if err == nil {
 			err = read(resp)
 			resp.close()
-			if err == nil {
-				return nil
-			}
-			if !retryBody || !isTransient(err) {
-				return err
-			}
+		}
+		gate.release()
+		if err == nil {
+			return nil
+		}
+		if resp != nil && (!fo.retryBody || !isTransient(err)) {
+			return err
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("GET %s: %w", u, ctx.Err())
@@ -279,6 +337,9 @@ func (c *Client) fetch(ctx context.Context, u, accept string, retryBody bool, re
 		case errors.As(err, &ra):
 			se, wait = ra.StatusError, ra.wait
 		case errors.As(err, &se):
+			if se.Code == http.StatusGatewayTimeout && fo.final504 != "" {
+				return fmt.Errorf("%w: %s", err, fo.final504)
+			}
 			if se.Code != http.StatusTooManyRequests && se.Code < 500 {
 				return err
 			}
@@ -323,6 +384,7 @@ func (c *Client) do(ctx context.Context, u, accept string) (*response, error) {
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Accept-Encoding", "br, zstd, gzip")
 	c.log.WithField("url", u).Debug("hydra: GET")
+	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		cancel(nil)
@@ -343,7 +405,7 @@ func (c *Client) do(ctx context.Context, u, accept string) (*response, error) {
 	// From here on the body may take minutes: guard against a stall, not
 	// against length.
 	idle := time.AfterFunc(c.opts.IdleTimeout, func() { cancel(errIdle) })
-	raw := &idleReader{r: resp.Body, t: idle, d: c.opts.IdleTimeout, ctx: rctx}
+	raw := &idleReader{r: resp.Body, t: idle, d: c.opts.IdleTimeout, ctx: rctx, n: &c.wire}
 	body, closeDec, err := decodeBody(resp.Header.Get("Content-Encoding"), raw)
 	closeAll := func() {
 		idle.Stop()
@@ -384,12 +446,14 @@ type idleReader struct {
 	t   *time.Timer
 	d   time.Duration
 	ctx context.Context
+	n   *atomic.Int64
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
 		r.t.Reset(r.d)
+		r.n.Add(int64(n))
 	}
 	if err != nil && err != io.EOF && errors.Is(context.Cause(r.ctx), errIdle) {
 		err = &transientError{fmt.Errorf("%w (%s)", errIdle, r.d)}

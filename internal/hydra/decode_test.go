@@ -146,7 +146,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestBackoffGrowsWithJitter(t *testing.T) {
-	c, _ := New(Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
+	c, _ := New(Options{Contact: "test@example.org", MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
 	for attempt, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 9: time.Second} {
 		for i := 0; i < 50; i++ {
 			if d := c.backoff(attempt); d < max/2 || d > max {
@@ -178,17 +178,6 @@ func TestTailLines(t *testing.T) {
 	}
 	if _, err := tailLines(strings.NewReader(strings.Repeat("a\n", 100)), 2, 50); !errors.Is(err, ErrLogTooLarge) {
 		t.Errorf("over the limit: %v", err)
-	}
-}
-
-func TestHashOfDrvPath(t *testing.T) {
-	a := HashOfDrvPath("/nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello-2.12.drv")
-	if a.String() != "0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r" {
-		t.Errorf("hash = %s", a)
-	}
-	x, y := HashOfDrvPath("odd"), HashOfDrvPath("odder")
-	if x == y || x == (DrvHash{}) {
-		t.Errorf("odd paths: %s, %s", x, y)
 	}
 }
 

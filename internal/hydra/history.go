@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -35,6 +36,7 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 			break
 		}
 		l := c.log.WithField("eval", e.ID)
+		req0, bytes0, t0 := c.requests.Load(), c.wire.Load(), time.Now()
 		cached, err := c.Ingest(ctx, cache, e)
 		var ue *UnfinishedError
 		if errors.As(err, &ue) {
@@ -51,7 +53,13 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 		if er.Revision == "" {
 			er.Revision = e.NixpkgsRevision()
 		}
-		l.WithFields(logrus.Fields{"cached": cached, "builds": len(er.Records)}).Info("evaluation read")
+		f := logrus.Fields{"cached": cached, "builds": len(er.Records)}
+		if !cached {
+			f["requests"], f["bytes"] = c.requests.Load()-req0, c.wire.Load()-bytes0
+			f["seconds"] = time.Since(t0).Round(time.Millisecond).Seconds()
+			f["read"] = string(c.opts.Read)
+		}
+		l.WithFields(f).Info("evaluation read")
 		history = append(history, er)
 	}
 	if len(history) == 0 {

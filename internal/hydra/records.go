@@ -1,59 +1,37 @@
 package hydra
 
-import (
-	"crypto/sha256"
-	"path"
-	"strings"
-)
-
-// DrvHash identifies a derivation: the 32 base32 characters of its store
-// path's hash. Two builds with the same DrvHash built the same derivation.
-type DrvHash [32]byte
-
-// HashOfDrvPath returns the DrvHash of a store path like
-// /nix/store/<32 chars>-name.drv. A path of another shape gets a hash of the
-// whole path, so that distinct paths still give distinct hashes.
-func HashOfDrvPath(p string) DrvHash {
-	var h DrvHash
-	base := path.Base(p)
-	if len(base) > 33 && base[32] == '-' && strings.HasPrefix(p, "/nix/store/") {
-		copy(h[:], base[:32])
-		return h
-	}
-	sum := sha256.Sum256([]byte(p))
-	const hexdigits = "0123456789abcdef"
-	for i := 0; i < 16; i++ {
-		h[2*i] = hexdigits[sum[i]>>4]
-		h[2*i+1] = hexdigits[sum[i]&15]
-	}
-	return h
-}
-
-func (h DrvHash) String() string { return string(h[:]) }
+import "strconv"
 
 // Record is what failure detection needs from one build of an evaluation.
+//
+// A build id stands for one derivation of one job: hydra-eval-jobset
+// reuses the job's existing build when its output path did not change
+// (checkBuild in NixOS/hydra's hydra-eval-jobset), so distinct build ids of
+// a job are distinct derivations. The evaluation page, which is how markbot
+// reads a nixpkgs-scale evaluation, shows no derivation path and no start
+// time; the build id is the identity and Seconds is known only when the
+// builds endpoint was read (or /build/{id} was asked).
 type Record struct {
-	Job    string
-	System string
-	Drv    DrvHash
-	Status Status
-	Build  int64
-	Start  int64 // Unix seconds, 0 if unknown
-	Stop   int64 // Unix seconds, 0 if unknown
+	Job     string
+	System  string
+	Build   int64
+	Stop    int64  // Unix seconds the build finished, 0 if unknown
+	Seconds int32  // how long it built (stoptime − starttime), 0 if unknown
+	Status  Status // StatusUnfinished while queued
 }
 
 // RecordOf extracts the Record of a build.
 func RecordOf(b *Build) Record {
-	return Record{
-		Job:    b.Job,
-		System: b.System,
-		Drv:    HashOfDrvPath(b.DrvPath),
-		Status: b.Status(),
-		Build:  b.ID,
-		Start:  b.StartTime,
-		Stop:   b.StopTime,
+	r := Record{Job: b.Job, System: b.System, Status: b.Status(), Build: b.ID, Stop: b.StopTime}
+	if d := b.StopTime - b.StartTime; b.StartTime > 0 && d > 0 && d < 1<<31 {
+		r.Seconds = int32(d)
 	}
+	return r
 }
+
+// Derivation is the record's derivation identity as a string, for
+// comparing across evaluations and storing (see Record): its build id.
+func (r *Record) Derivation() string { return strconv.FormatInt(r.Build, 10) }
 
 // EvalRecords is the cached digest of one finished evaluation.
 type EvalRecords struct {

@@ -11,7 +11,12 @@ package hydra
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Default values for a Client.
@@ -95,7 +100,8 @@ func (f Flag) MarshalJSON() ([]byte, error) {
 
 // Eval is one jobset evaluation as /eval/{id} and /jobset/{p}/{j}/evals
 // describe it. The member build ids ("builds", megabytes for nixpkgs) are
-// deliberately not kept: EachBuild streams the members themselves.
+// counted, not kept: Members is how many there are, which is what a reading
+// of the evaluation must account for before it is cached.
 type Eval struct {
 	ID           int64                `json:"id"`
 	Timestamp    int64                `json:"timestamp"`
@@ -104,6 +110,113 @@ type Eval struct {
 	HasNewBuilds Flag                 `json:"hasnewbuilds"`
 	Flake        *string              `json:"flake,omitempty"`
 	Inputs       map[string]EvalInput `json:"jobsetevalinputs"`
+	// Members is the length of the answer's "builds" list (the
+	// evaluation's member builds, JobsetEvals.pm's json_hint relation);
+	// 0 when the answer had none, which means unknown (an evaluation
+	// always has members).
+	Members int `json:"-"`
+}
+
+// evalFields is Eval without its decoding method.
+type evalFields struct {
+	ID           int64                `json:"id"`
+	Timestamp    int64                `json:"timestamp"`
+	CheckoutTime int64                `json:"checkouttime"`
+	EvalTime     int64                `json:"evaltime"`
+	HasNewBuilds Flag                 `json:"hasnewbuilds"`
+	Flake        *string              `json:"flake,omitempty"`
+	Inputs       map[string]EvalInput `json:"jobsetevalinputs"`
+}
+
+// UnmarshalJSONFrom decodes an evaluation token by token, counting the
+// member build ids instead of holding them. Names match case-insensitively,
+// as everywhere in this package (encoding/json's rules).
+func (e *Eval) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if k := dec.PeekKind(); k == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	} else if k != '{' {
+		return fmt.Errorf("hydra: an evaluation must be a JSON object, got %v", k)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	var f evalFields
+	members := 0
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		name := tok.String()
+		var target any
+		switch {
+		case strings.EqualFold(name, "builds"):
+			if dec.PeekKind() == 'n' {
+				if _, err := dec.ReadToken(); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := dec.ReadToken(); err != nil { // '['
+				return err
+			}
+			members = 0
+			for k := dec.PeekKind(); k != ']'; k = dec.PeekKind() {
+				if k != '0' {
+					return fmt.Errorf("hydra: evaluation builds[%d] is not a build id (%v)", members, k)
+				}
+				if err := dec.SkipValue(); err != nil {
+					return err
+				}
+				members++
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+			continue
+		case strings.EqualFold(name, "id"):
+			target = &f.ID
+		case strings.EqualFold(name, "timestamp"):
+			target = &f.Timestamp
+		case strings.EqualFold(name, "checkouttime"):
+			target = &f.CheckoutTime
+		case strings.EqualFold(name, "evaltime"):
+			target = &f.EvalTime
+		case strings.EqualFold(name, "hasnewbuilds"):
+			target = &f.HasNewBuilds
+		case strings.EqualFold(name, "flake"):
+			target = &f.Flake
+		case strings.EqualFold(name, "jobsetevalinputs"):
+			target = &f.Inputs
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := json.UnmarshalDecode(dec, target); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*e = Eval{ID: f.ID, Timestamp: f.Timestamp, CheckoutTime: f.CheckoutTime, EvalTime: f.EvalTime,
+		HasNewBuilds: f.HasNewBuilds, Flake: f.Flake, Inputs: f.Inputs, Members: members}
+	return nil
+}
+
+// UnmarshalJSON is UnmarshalJSONFrom for encoding/json.
+func (e *Eval) UnmarshalJSON(b []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(b), v1Semantics)
+	if err := e.UnmarshalJSONFrom(dec); err != nil {
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return fmt.Errorf("hydra: data after the evaluation")
+	}
+	return nil
 }
 
 // NixpkgsRevision is the git revision of the evaluation's nixpkgs input

@@ -23,7 +23,16 @@ func String() string {
 	return "devel"
 }
 
-// UserAgent is the User-Agent header markbot sends: name, version, contact URL.
-func UserAgent() string {
-	return "markbot/" + String() + " (+" + ProjectURL + ")"
+// UserAgent is the User-Agent header markbot sends: name, version, project
+// URL.
+func UserAgent() string { return UserAgentWith("") }
+
+// UserAgentWith is UserAgent with the operator's contact (an e-mail or
+// URL) added to its comment: "markbot/1.2 (+https://…; ops@example.org)".
+func UserAgentWith(contact string) string {
+	ua := "markbot/" + String() + " (+" + ProjectURL
+	if contact != "" {
+		ua += "; " + contact
+	}
+	return ua + ")"
 }
