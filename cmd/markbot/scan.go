@@ -205,10 +205,10 @@ type scanBuildRefJSON struct {
 }
 
 type scanBuildTimeJSON struct {
-	Eval    int64 `json:"eval"`
-	Build   int64 `json:"build"`
+	Eval    int64  `json:"eval"`
+	Build   int64  `json:"build"`
 	Seconds *int64 `json:"seconds"`
-	Reused  bool  `json:"reused"`
+	Reused  bool   `json:"reused"`
 }
 
 type scanSystemJSON struct {

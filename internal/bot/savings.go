@@ -212,9 +212,9 @@ func FailingBuildTimes(history []failures.Evaluation, res failures.Result, attrs
 	sort.Slice(evals, func(i, j int) bool { return evals[i].ID > evals[j].ID })
 	type key struct{ attr, system string }
 	type obs struct {
-		eval               int64
+		eval           int64
 		build, seconds int64
-		own, success       bool
+		own, success   bool
 	}
 	hist := map[key][]obs{} // newest first
 	for _, e := range evals {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-
 )
 
 func (c *Client) jobsetPath(project, jobset string) string {
@@ -151,4 +150,3 @@ func (e *callbackError) Error() string { return e.err.Error() }
 // IsRetryable reports whether err is a transient failure (a connection
 // reset, a body cut short, a stall) that another attempt may not see.
 func IsRetryable(err error) bool { return isTransient(err) }
-
