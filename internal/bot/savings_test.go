@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -212,5 +214,41 @@ func TestFailingBuildTimesPrefersDetection(t *testing.T) {
 	got := FailingBuildTimes(nil, res, []string{"a"}, failures.DefaultPolicy())
 	if len(got["a"]) != 1 || got["a"][0].BuildTimes[0].Seconds != 42 {
 		t.Errorf("got %+v", got)
+	}
+}
+
+type fakeDetails map[int64]*hydra.Build
+
+func (f fakeDetails) BuildDetail(_ context.Context, _ *hydra.Cache, id int64) (*hydra.Build, error) {
+	if b, ok := f[id]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("no build %d", id)
+}
+
+// The evaluation page has no start times: durations come from /build/N,
+// for the newest rebuilt builds only, within a budget.
+func TestFillBuildSeconds(t *testing.T) {
+	bt := func(build int64, secs int64, reused bool) failures.BuildTime {
+		return failures.BuildTime{Build: build, Seconds: secs, Reused: reused}
+	}
+	times := map[string][]failures.SystemFailure{
+		"a": {{System: "x86_64-linux", BuildTimes: []failures.BuildTime{bt(1, 0, false), bt(2, 0, false), bt(2, 0, true), bt(3, 0, false), bt(4, 0, false)}}},
+		"b": {{System: "x86_64-linux", BuildTimes: []failures.BuildTime{bt(9, 0, false)}}},
+	}
+	d := fakeDetails{}
+	for id := int64(1); id <= 4; id++ {
+		d[id] = &hydra.Build{ID: id, StartTime: 100, StopTime: 100 + 60*id}
+	}
+	asked, err := FillBuildSeconds(context.Background(), d, nil, times, 2, 10)
+	if err != nil || asked != 3 {
+		t.Fatalf("asked %d, %v; want a's two newest rebuilt builds and b's one (unknown to Hydra)", asked, err)
+	}
+	got := times["a"][0].BuildTimes
+	if got[4].Seconds != 240 || got[3].Seconds != 180 || got[1].Seconds != 0 || got[0].Seconds != 0 || times["b"][0].BuildTimes[0].Seconds != 0 {
+		t.Errorf("filled %+v / %+v", got, times["b"])
+	}
+	if asked, _ := FillBuildSeconds(context.Background(), d, nil, times, 5, 1); asked != 1 {
+		t.Errorf("budget 1: asked %d", asked)
 	}
 }
