@@ -519,7 +519,7 @@ func (c *Client) getJSON(ctx context.Context, u string, v any) error {
 		if err := checkJSON(r); err != nil {
 			return err
 		}
-		dec := json.NewDecoder(r.body)
+		dec := json.NewDecoder(newCapReader(r.body, maxJSONDocument, "the answer", 0, ""))
 		if err := dec.Decode(v); err != nil {
 			return decodeErr(r.url, noEOF(err))
 		}

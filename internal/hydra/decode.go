@@ -79,7 +79,8 @@ func DecodeRecords(r io.Reader, fn func(*Record) error) error {
 // decodeArray streams the elements of a JSON array: next decodes one (the
 // decoder is positioned at its start) and fn gets the result.
 func decodeArray[T any](r io.Reader, next func(*jsontext.Decoder) (*T, error), fn func(*T) error) error {
-	dec := jsontext.NewDecoder(r, v1Semantics)
+	cr := newCapReader(r, maxBuildsAnswer, "the builds answer", maxBuildElement, "one build")
+	dec := jsontext.NewDecoder(cr, v1Semantics)
 	if err := expectDelim(dec, '['); err != nil {
 		return err
 	}
@@ -90,6 +91,7 @@ func decodeArray[T any](r io.Reader, next func(*jsontext.Decoder) (*T, error), f
 		if k := dec.PeekKind(); k == ']' || k == 0 {
 			break
 		}
+		cr.mark()
 		v, err := next(dec)
 		if err != nil {
 			return fmt.Errorf("build #%d: %w", n, noEOF(err))
@@ -126,7 +128,8 @@ type EvalsPage struct {
 // is decoded on its own so that only one evaluation's member list is held at
 // a time.
 func DecodeEvalsPage(r io.Reader) (*EvalsPage, error) {
-	dec := jsontext.NewDecoder(r, v1Semantics)
+	cr := newCapReader(r, maxEvalsAnswer, "the evaluations page", maxEvalElement, "one evaluation")
+	dec := jsontext.NewDecoder(cr, v1Semantics)
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -153,6 +156,7 @@ func DecodeEvalsPage(r io.Reader) (*EvalsPage, error) {
 				// Unknown members (the megabytes of "builds") are
 				// skipped token by token, not held.
 				var e Eval
+				cr.mark()
 				if err := json.UnmarshalDecode(dec, &e); err != nil {
 					return nil, fmt.Errorf("evals[%d]: %w", len(p.Evals), noEOF(err))
 				}
