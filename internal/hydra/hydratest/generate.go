@@ -3,7 +3,9 @@ package hydratest
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
@@ -58,6 +60,9 @@ type Generated struct {
 	pkgs  []genPackage
 	jobs  []genJob
 	evals []EvalInfo // newest first
+
+	namesOnce sync.Once
+	jobNames  []string
 }
 
 type genPackage struct {
@@ -358,17 +363,97 @@ var outcomes = []struct {
 	{9, 0.004}, {10, 0.0005}, {11, 0.0003}, {12, 0.0005},
 }
 
+// times are a finished build's start and stop times (ts: its queue time).
+func (g *Generated) times(id, ts int64, st int) (start, stop int64) {
+	start = ts + int64(g.hash("queue", uint64(id))%(4*3600))
+	dur := int64(20 * math.Exp(g.unit("dur", uint64(id))*6)) // 20 s … 2.2 h
+	switch st {
+	case 7:
+		dur = 36000
+	case 9:
+		dur = 0
+	case 2, 3, 4:
+		dur = int64(g.hash("short", uint64(id)) % 60)
+	}
+	return start, start + dur
+}
+
+// appendNixName appends the nixname of job j's derivation created in
+// evaluation c.
+func (g *Generated) appendNixName(dst []byte, j, c int) []byte {
+	p := &g.pkgs[g.jobs[j].pkg]
+	dst = append(dst, p.prefix...)
+	dst = append(dst, p.pname...)
+	dst = append(dst, '-')
+	dst = append(dst, p.version...)
+	if c > 0 {
+		// A new derivation is often a new version.
+		dst = append(dst, '.')
+		dst = strconv.AppendInt(dst, int64(c), 10)
+	}
+	return dst
+}
+
+// jobName is job j's name, from a table made once.
+func (g *Generated) jobName(j int) string {
+	g.namesOnce.Do(func() {
+		g.jobNames = make([]string, len(g.jobs))
+		for k, job := range g.jobs {
+			g.jobNames[k] = g.pkgs[job.pkg].attr + "." + Systems[job.system]
+		}
+	})
+	return g.jobNames[j]
+}
+
+// eachMember is EachBuild with only what the evaluation page's index
+// keeps, without materialising builds.
+func (g *Generated) eachMember(eval int64, fn func(id int64, job, system string, status int8)) bool {
+	e, ok := g.evalIndex(eval)
+	if !ok {
+		return false
+	}
+	for j := range g.jobs {
+		if !g.present(j, e) {
+			continue
+		}
+		c := g.created(j, e)
+		st, finished := g.status(j, c)
+		status := int8(st)
+		if !finished {
+			status = statusQueued
+		}
+		fn(g.buildID(j, c), g.jobName(j), Systems[g.jobs[j].system], status)
+	}
+	g.eachExtraMember(e, fn)
+	return true
+}
+
+// rowColumns appends the nixname of build id to dst and returns its stop
+// time (0 while unfinished): the evaluation page's printed columns, without
+// materialising the build. ok is false for builds it does not know that
+// way (Build then answers).
+func (g *Generated) rowColumns(dst []byte, id int64) (name []byte, stop int64, ok bool) {
+	d := id - g.cfg.FirstBuildID
+	n := int64(len(g.jobs))
+	if d < 0 || n == 0 || d/n >= int64(g.cfg.Evals) {
+		return dst, 0, false
+	}
+	j, c := int(d%n), int(d/n)
+	st, finished := g.status(j, c)
+	if finished {
+		ts := g.cfg.Start.Add(time.Duration(c)*g.cfg.Interval).Unix() + 600
+		_, stop = g.times(id, ts, st)
+	}
+	return g.appendNixName(dst, j, c), stop, true
+}
+
 // build materialises the build of job j created in evaluation c.
 func (g *Generated) build(j, c int, b *Build) {
 	job := g.jobs[j]
 	p := &g.pkgs[job.pkg]
 	id := g.buildID(j, c)
 	system := Systems[job.system]
-	nixname := p.prefix + p.pname + "-" + p.version
-	if c > 0 {
-		// A new derivation is often a new version.
-		nixname = fmt.Sprintf("%s%s-%s.%d", p.prefix, p.pname, p.version, c)
-	}
+	nixname := string(g.appendNixName(nil, j, c))
 	ts := g.cfg.Start.Add(time.Duration(c)*g.cfg.Interval).Unix() + 600
 	st, finished := g.status(j, c)
 	*b = Build{Build: hydra.Build{
@@ -379,17 +464,7 @@ func (g *Generated) build(j, c int, b *Build) {
 	}}
 	if finished {
 		b.BuildStatus = ptr(st)
-		b.StartTime = ts + int64(g.hash("queue", uint64(id))%(4*3600))
-		dur := int64(20 * math.Exp(g.unit("dur", uint64(id))*6)) // 20 s … 2.2 h
-		switch st {
-		case 7:
-			dur = 36000
-		case 9:
-			dur = 0
-		case 2, 3, 4:
-			dur = int64(g.hash("short", uint64(id)) % 60)
-		}
-		b.StopTime = b.StartTime + dur
+		b.StartTime, b.StopTime = g.times(id, ts, st)
 	}
 	switch g.hash("outputs", uint64(job.pkg)) % 6 {
 	case 0:
@@ -499,3 +574,7 @@ func (g *Generated) Log(id int64) (string, bool) {
 	}
 	return sb.String(), true
 }
+
+// eachExtraMember lists the members of evaluation e that are not package
+// jobs (the tarball job).
+func (g *Generated) eachExtraMember(e int, fn func(id int64, job, system string, status int8)) {}

@@ -20,12 +20,35 @@ type Build struct {
 	hydra.Build
 	Outputs []string // output names, "out" when empty
 	Log     string   // the build log; empty means none (as for status 2)
+	// ReleaseName is the builds.releasename column (nix-support/
+	// hydra-release-name); "" is NULL. The evaluation page prints it
+	// instead of the nixname when set.
+	ReleaseName string
+	// Products are the build's products (nix-support/hydra-build-products),
+	// numbered from 1 in order. When nil, a succeeded build has the one
+	// product Hydra adds for a build without that file: nix-build of its
+	// first output.
+	Products []Product
+}
+
+// Product is one build product (the buildproducts table: BuildProducts.pm).
+type Product struct {
+	Type, Subtype string // like "file" and "json-br"
+	Name          string // the file's base name
+	Path          string // the store path of the file
+	DefaultPath   string // "" for a file
+	// Content is the file's bytes: what /build/{id}/download serves, its
+	// filesize and sha256hash.
+	Content []byte
 }
 
 // EvalInfo describes one evaluation of a scenario.
 type EvalInfo struct {
 	hydra.Eval
 	Finished bool // every member build is finished
+	// InputPaths are the inputs' store paths (jobsetevalinputs.path, shown
+	// on the evaluation page's Inputs tab; not in Hydra's JSON).
+	InputPaths map[string]string
 }
 
 // Scenario is what the fake serves: one jobset's evaluations and builds.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -34,16 +35,22 @@ type Fake struct {
 	// depends on the build id (id%3: br, zstd, gzip).
 	LogEncoding string
 
+	// Now is the clock of the evaluation page's relative dates ("3h ago");
+	// time.Now when nil.
+	Now func() time.Time
+
 	mu      sync.Mutex
 	faults  map[string][]*Fault
 	hits    map[string]int
 	agents  map[string]int
-	unknown int
+	sizes   map[int64]int
+	indexes indexCache
 }
 
 // New returns a fake Hydra for s.
 func New(s Scenario) *Fake {
-	return &Fake{scen: s, faults: map[string][]*Fault{}, hits: map[string]int{}, agents: map[string]int{}}
+	return &Fake{scen: s, faults: map[string][]*Fault{}, hits: map[string]int{}, agents: map[string]int{}, sizes: map[int64]int{},
+		indexes: indexCache{entries: map[int64]*indexEntry{}, intern: map[string]string{}}}
 }
 
 // Inject queues a fault for a path (like "/eval/5/builds", without query
@@ -107,14 +114,29 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// hydra.nixos.org's bot filter turns away Go's default User-Agent.
-	if ua := r.UserAgent(); ua == "" || strings.HasPrefix(ua, "Go-http-client") {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, "<html><body><h1>403 Forbidden</h1>Please use a descriptive User-Agent.</body></html>\n")
+	// Hydra itself serves any User-Agent: turning some away is the job of
+	// hydra.nixos.org's front end (FrontEnd, iocaine's decoy).
+	f.route(w, r, p)
+}
+
+// fail answers an error as Root.pm's end action does: JSON
+// {"error": msg} for a client that asks for JSON, error.tt in the layout
+// otherwise (Hydra's REST default is text/html). inJobset says whether the
+// controller had found the project and jobset (they then appear in the
+// page's menus).
+func (f *Fake) fail(w http.ResponseWriter, r *http.Request, code int, msg string, inJobset bool) {
+	if wantsJSON(r) {
+		jsonError(w, code, msg)
 		return
 	}
-	f.route(w, r, p)
+	l := layout{base: f.base(r) + "/", query: r.URL.Query().Get("query")}
+	if newest := f.newestIndex(); newest != nil {
+		l.queued = newest.queued
+	}
+	if inJobset {
+		l.project, l.jobset = f.scen.Jobset()
+	}
+	htmlError(w, code, msg, l)
 }
 
 func jsonError(w http.ResponseWriter, code int, msg string) {
@@ -158,26 +180,29 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request, p string) {
 		f.evals(w, r)
 	case len(seg) >= 2 && seg[0] == "eval":
 		id, err := strconv.ParseInt(seg[1], 10, 64)
-		if err != nil || id <= 0 {
-			jsonError(w, http.StatusNotFound, fmt.Sprintf("Evaluation %s doesn't exist.", seg[1]))
-			return
-		}
 		var info *EvalInfo
 		for _, e := range f.scen.Evals() {
-			if e.ID == id {
+			if err == nil && e.ID == id {
 				info = &e
 				break
 			}
 		}
 		if info == nil {
-			jsonError(w, http.StatusNotFound, fmt.Sprintf("Evaluation %d doesn't exist.", id))
+			f.fail(w, r, http.StatusNotFound, fmt.Sprintf("Evaluation %s doesn't exist.", seg[1]), false)
 			return
 		}
 		switch {
 		case len(seg) == 2 && wantsJSON(r):
+			// view_GET chooses the evaluation to compare with before it
+			// answers, JSON or not: a bad compare= is a 404 either way.
+			q := r.URL.Query()
+			if _, perr := f.otherEval(info, q.Get("compare"), q.Has("compare")); perr != nil {
+				jsonError(w, perr.code, perr.msg)
+				return
+			}
 			f.eval(w, info)
 		case len(seg) == 2:
-			html(w)
+			f.evalPage(w, r, info)
 		case len(seg) == 3 && seg[2] == "builds":
 			f.evalBuilds(w, id)
 		default:
