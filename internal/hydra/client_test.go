@@ -1,6 +1,7 @@
 package hydra_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,15 +86,8 @@ func TestRequestsIdentifyThemselves(t *testing.T) {
 	if !strings.Contains(version.UserAgent(), version.ProjectURL) {
 		t.Errorf("user agent %q lacks the project URL", version.UserAgent())
 	}
-	// The fake, like hydra.nixos.org, turns Go's default User-Agent away.
-	resp, err := http.Get(url + "/build/10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("default Go User-Agent: status %d, want 403", resp.StatusCode)
-	}
+	// What hydra.nixos.org's front end does to Go's default User-Agent (a
+	// decoy page) is tested against hydratest's FrontEnd in frontend_test.go.
 }
 
 func TestBuild(t *testing.T) {
@@ -200,9 +195,24 @@ func TestEachBuild(t *testing.T) {
 	}
 }
 
+// readModes are the two ways of reading an evaluation, with the path (as
+// faults are injected) and the URL (as errors name it) each reads.
+var readModes = []struct {
+	mode      hydra.ReadMode
+	path, url string
+}{
+	{hydra.ReadPage, "/eval/101", "/eval/101?full=1"},
+	{hydra.ReadBuilds, "/eval/101/builds", "/eval/101/builds"},
+}
+
 // Transient faults are retried and the evaluation is cached in the end.
 func TestIngestRetriesTransientFaults(t *testing.T) {
-	const path = "/eval/101/builds"
+	for _, rm := range readModes {
+		t.Run(string(rm.mode), func(t *testing.T) { testIngestRetriesTransientFaults(t, rm.mode, rm.path) })
+	}
+}
+
+func testIngestRetriesTransientFaults(t *testing.T, mode hydra.ReadMode, path string) {
 	tests := []struct {
 		name  string
 		fault hydratest.Fault
@@ -230,12 +240,13 @@ func TestIngestRetriesTransientFaults(t *testing.T) {
 			if tt.opt != nil {
 				mods = append(mods, tt.opt)
 			}
+			mods = append(mods, func(o *hydra.Options) { o.Read = mode })
 			c := newClient(t, url, mods...)
 			cache, err := hydra.OpenCache(t.TempDir(), url)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cached, err := c.Ingest(context.Background(), cache, hydra.Eval{ID: 101, Timestamp: 2000})
+			cached, err := c.Ingest(context.Background(), cache, hydra.Eval{ID: 101, Timestamp: 2000, Members: 2})
 			if err != nil || cached {
 				t.Fatalf("Ingest = %v, %v; want fetched without error", cached, err)
 			}
@@ -246,7 +257,9 @@ func TestIngestRetriesTransientFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(er.Records) != 2 || er.Records[1].Build != 11 || er.Records[1].Status != hydra.StatusFailed {
+			// The page lists rows by tab, the builds endpoint by id.
+			slices.SortFunc(er.Records, func(a, b hydra.Record) int { return cmp.Compare(a.Build, b.Build) })
+			if len(er.Records) != 2 || er.Records[0].Build != 11 || er.Records[0].Status != hydra.StatusFailed || er.Records[0].Stop != 1300 {
 				t.Errorf("cached records = %+v", er.Records)
 			}
 			// A finished evaluation is never fetched twice.
@@ -263,15 +276,24 @@ func TestIngestRetriesTransientFaults(t *testing.T) {
 // Faults that persist, or answers that are nonsense, give an error naming
 // the URL and leave nothing in the cache.
 func TestIngestFailsClearly(t *testing.T) {
-	const path = "/eval/101/builds"
+	for _, rm := range readModes {
+		t.Run(string(rm.mode), func(t *testing.T) { testIngestFailsClearly(t, rm.mode, rm.path, rm.url) })
+	}
+}
+
+func testIngestFailsClearly(t *testing.T, mode hydra.ReadMode, path, upath string) {
+	wrongHTML, wrongJSON := "not JSON", "unexpected JSON"
+	if mode == hydra.ReadPage {
+		wrongHTML, wrongJSON = "not a Hydra evaluation page", "not the evaluation page (HTML)"
+	}
 	tests := []struct {
 		name  string
 		fault hydratest.Fault
 		want  string
 		hits  int
 	}{
-		{"HTML instead of JSON", hydratest.Fault{Kind: hydratest.FaultHTML}, "not JSON", 1},
-		{"JSON of another shape", hydratest.Fault{Kind: hydratest.FaultInvalidJSON}, "unexpected JSON", 1},
+		{"HTML of another kind", hydratest.Fault{Kind: hydratest.FaultHTML}, wrongHTML, 1},
+		{"JSON", hydratest.Fault{Kind: hydratest.FaultInvalidJSON}, wrongJSON, 1},
 		{"truncated every time", hydratest.Fault{Kind: hydratest.FaultTruncate, After: 150, Times: 100}, "unexpected EOF", 4},
 		{"500 every time", hydratest.Fault{Kind: hydratest.FaultStatus, Times: 100}, "500 Internal Server Error", 4},
 		{"404", hydratest.Fault{Kind: hydratest.FaultStatus, Status: 404}, "404 Not Found", 1},
@@ -280,15 +302,15 @@ func TestIngestFailsClearly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, url := serve(t, smallScenario())
 			f.Inject(path, tt.fault)
-			c := newClient(t, url)
+			c := newClient(t, url, func(o *hydra.Options) { o.Read = mode })
 			dir := t.TempDir()
 			cache, err := hydra.OpenCache(dir, url)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = c.Ingest(context.Background(), cache, hydra.Eval{ID: 101})
-			if err == nil || !strings.Contains(err.Error(), url+path) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v; want one naming %s and saying %q", err, url+path, tt.want)
+			if err == nil || !strings.Contains(err.Error(), url+upath) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v; want one naming %s and saying %q", err, url+upath, tt.want)
 			}
 			if h := f.Hits(path); h != tt.hits {
 				t.Errorf("%d requests, want %d", h, tt.hits)
