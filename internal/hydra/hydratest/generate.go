@@ -38,8 +38,11 @@ type GenConfig struct {
 	MassBreakage int
 	// UnfinishedNewest leaves some builds of the newest evaluation queued.
 	UnfinishedNewest bool
-	FirstEvalID      int64
-	FirstBuildID     int64
+	// Tarball says how the evaluations' tarball job fared (every
+	// evaluation's succeeded by default).
+	Tarball      TarballMode
+	FirstEvalID  int64
+	FirstBuildID int64
 }
 
 // DefaultGenConfig is nixpkgs-scale: ≈250k builds per evaluation.
@@ -63,6 +66,9 @@ type Generated struct {
 
 	namesOnce sync.Once
 	jobNames  []string
+
+	tarMu    sync.Mutex
+	tarballs map[int]*Build // by evaluation index, made on first use
 }
 
 type genPackage struct {
@@ -127,7 +133,8 @@ func Generate(cfg GenConfig) *Generated {
 			HasNewBuilds: true,
 			Inputs: map[string]hydra.EvalInput{"nixpkgs": {Type: "git", URI: ptr("https://github.com/NixOS/nixpkgs.git"),
 				Revision: ptr(fmt.Sprintf("%016x%016x%08x", g.hash("rev", uint64(e)), g.hash("rev2", uint64(e)), uint32(g.hash("rev3", uint64(e)))))}},
-		}, Finished: !(cfg.UnfinishedNewest && e == cfg.Evals-1)})
+		}, Finished: !((cfg.UnfinishedNewest || cfg.Tarball == TarballQueuedNewest) && e == cfg.Evals-1)})
+		g.evals[len(g.evals)-1].InputPaths = map[string]string{"nixpkgs": "/nix/store/" + g.storeHash(int64(e), 7) + "-source"}
 	}
 	return g
 }
@@ -466,16 +473,7 @@ func (g *Generated) build(j, c int, b *Build) {
 		b.BuildStatus = ptr(st)
 		b.StartTime, b.StopTime = g.times(id, ts, st)
 	}
-	switch g.hash("outputs", uint64(job.pkg)) % 6 {
-	case 0:
-		b.Outputs = []string{"out", "dev"}
-	case 1:
-		b.Outputs = []string{"out", "dev", "lib", "man"}
-	case 2:
-		b.Outputs = []string{"out", "dist"}
-	default:
-		b.Outputs = []string{"out"}
-	}
+	b.Outputs = g.outputs(int(job.pkg))
 	// Member of every evaluation from c on until its job's next derivation.
 	for e := c; e < g.cfg.Evals; e++ {
 		if e > c && g.changed(j, e) {
@@ -504,6 +502,9 @@ func (g *Generated) BuildIDs(eval int64, fn func(int64)) bool {
 			fn(g.buildID(j, g.created(j, e)))
 		}
 	}
+	if id, ok := g.tarballID(e); ok {
+		fn(id)
+	}
 	return true
 }
 
@@ -523,6 +524,11 @@ func (g *Generated) EachBuild(eval int64, fn func(*Build) error) (bool, error) {
 			return true, err
 		}
 	}
+	if tb := g.tarball(e); tb != nil {
+		if err := fn(tb); err != nil {
+			return true, err
+		}
+	}
 	return true, nil
 }
 
@@ -530,6 +536,12 @@ func (g *Generated) EachBuild(eval int64, fn func(*Build) error) (bool, error) {
 func (g *Generated) Build(id int64) (*Build, bool) {
 	d := id - g.cfg.FirstBuildID
 	n := int64(len(g.jobs))
+	if d >= n*int64(g.cfg.Evals) && d < n*int64(g.cfg.Evals)+int64(g.cfg.Evals) {
+		if tb := g.tarball(int(d - n*int64(g.cfg.Evals))); tb != nil {
+			return tb, true
+		}
+		return nil, false
+	}
 	if d < 0 || n == 0 || d/n >= int64(g.cfg.Evals) {
 		return nil, false
 	}
@@ -575,6 +587,15 @@ func (g *Generated) Log(id int64) (string, bool) {
 	return sb.String(), true
 }
 
-// eachExtraMember lists the members of evaluation e that are not package
-// jobs (the tarball job).
-func (g *Generated) eachExtraMember(e int, fn func(id int64, job, system string, status int8)) {}
+// outputs are package i's output names.
+func (g *Generated) outputs(i int) []string {
+	switch g.hash("outputs", uint64(i)) % 6 {
+	case 0:
+		return []string{"out", "dev"}
+	case 1:
+		return []string{"out", "dev", "lib", "man"}
+	case 2:
+		return []string{"out", "dist"}
+	}
+	return []string{"out"}
+}

@@ -71,6 +71,11 @@ type Scenario interface {
 	BuildOfDrv(basename string) (int64, bool)
 	// Log returns a build's log; false if it has none.
 	Log(id int64) (string, bool)
+	// Packages returns packages.json (uncompressed) at an evaluation's
+	// revision, as the tarball job writes it; false if the scenario has
+	// none for that evaluation. Whether Hydra serves it depends on the
+	// evaluation's tarball build (absent, queued or failed: not).
+	Packages(eval int64) ([]byte, bool)
 }
 
 // Static is a small scenario written out in a test.
@@ -82,8 +87,9 @@ type Static struct {
 }
 
 type staticEval struct {
-	info EvalInfo
-	ids  []int64
+	info     EvalInfo
+	ids      []int64
+	packages []byte
 }
 
 // NewStatic returns an empty scenario for project/jobset.
@@ -131,6 +137,51 @@ func (s *Static) AddEval(id, timestamp int64, builds ...*Build) *Static {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// SetPackages gives evaluation eval a succeeded tarball job build (with a
+// new build id) whose packages.json.br compresses packagesJSON.
+func (s *Static) SetPackages(eval int64, packagesJSON []byte) *Static {
+	next := int64(1)
+	for id := range s.builds {
+		next = max(next, id+1)
+	}
+	return s.AddTarball(eval, next, 0, packagesJSON)
+}
+
+// AddTarball adds the tarball job's build id to evaluation eval (added
+// before): status 0 succeeded, with products (packages.json.br of
+// packagesJSON, and the source tarball); < 0 still queued; anything else
+// failed, without products. Packages(eval) answers packagesJSON whatever
+// the status.
+func (s *Static) AddTarball(eval, id int64, status int, packagesJSON []byte) *Static {
+	e := s.eval(eval)
+	if e == nil {
+		panic(fmt.Sprintf("hydratest: AddTarball: no evaluation %d", eval))
+	}
+	if _, dup := s.builds[id]; dup {
+		panic(fmt.Sprintf("hydratest: AddTarball: build %d exists", id))
+	}
+	b := NewTarballBuild(TarballSpec{ID: id, Status: status, Revision: e.info.NixpkgsRevision(),
+		Time: e.info.Timestamp - 3600, Packages: packagesJSON, Project: s.project, Jobset: s.jobset})
+	b.JobsetEvals = []int64{eval}
+	s.builds[id] = b
+	s.drvs[path.Base(b.DrvPath)] = id
+	e.ids = append(e.ids, id)
+	e.packages = packagesJSON
+	if status < 0 {
+		e.info.Finished = false
+	}
+	return s
+}
+
+// Packages implements Scenario.
+func (s *Static) Packages(eval int64) ([]byte, bool) {
+	e := s.eval(eval)
+	if e == nil || e.packages == nil {
+		return nil, false
+	}
+	return e.packages, true
+}
 
 // Jobset implements Scenario.
 func (s *Static) Jobset() (string, string) { return s.project, s.jobset }

@@ -205,6 +205,12 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request, p string) {
 			f.evalPage(w, r, info)
 		case len(seg) == 3 && seg[2] == "builds":
 			f.evalBuilds(w, id)
+		case len(seg) >= 3 && seg[2] == "job":
+			job := ""
+			if len(seg) > 3 {
+				job = seg[3]
+			}
+			f.evalJob(w, r, id, job, seg[min(len(seg), 4):])
 		default:
 			jsonError(w, http.StatusNotFound, "Page not found.")
 		}
@@ -225,6 +231,10 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request, p string) {
 			bw.Flush()
 		case len(seg) == 2:
 			html(w)
+		case seg[2] == "download":
+			f.download(w, r, b, seg[3:])
+		case seg[2] == "download-by-type":
+			f.downloadByType(w, r, b, seg[3:])
 		case len(seg) == 4 && seg[2] == "log" && seg[3] == "raw":
 			if _, ok := f.scen.Log(id); !ok {
 				jsonError(w, http.StatusNotFound, fmt.Sprintf("The build log of derivation ‘%s’ is not available.", b.DrvPath))
@@ -441,9 +451,13 @@ func (e *wireEncoder) write(w *bufio.Writer, b *Build) {
 	for i, o := range outs {
 		p := outPath(b.DrvPath, b.NixName, o)
 		e.wb.BuildOutputs[o] = wireOutput{Path: p}
-		if i == 0 && b.BuildStatus != nil && *b.BuildStatus == 0 {
+		if i == 0 && b.Products == nil && b.BuildStatus != nil && *b.BuildStatus == 0 {
 			e.wb.BuildProducts["1"] = wireProduct{Type: "nix-build", Name: b.NixName, Path: p}
 		}
+	}
+	wireProducts(b, e.wb.BuildProducts)
+	if b.ReleaseName != "" {
+		e.wb.ReleaseName = &b.ReleaseName
 	}
 	e.enc.Encode(&e.wb)
 	w.Write(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
