@@ -54,6 +54,7 @@ const (
 	DefaultDedupSize       = 4096
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultEventTimeout    = 2 * time.Minute
+	DefaultBodyTimeout     = 10 * time.Second
 	// RecentCycles is how many cycles the status page shows.
 	RecentCycles = 20
 )
@@ -66,6 +67,24 @@ type Options struct {
 	Secret []byte
 	// MaxBodyBytes bounds a webhook request's body (larger: 413).
 	MaxBodyBytes int64
+	// MaxConcurrentWebhooks bounds the webhook requests whose body is
+	// being read and verified at once, MaxLargeWebhooks those among them
+	// with a body over LargeBodyBytes (or of unknown length), and
+	// MaxInFlightBytes the bytes they reserve (each its Content-Length, or
+	// MaxBodyBytes without one). A request over a bound is answered 503
+	// with Retry-After: RetryAfter seconds, before its body is read.
+	// Defaults: DefaultMaxConcurrentWebhooks, DefaultMaxLargeWebhooks,
+	// DefaultLargeBodyBytes, MaxLargeWebhooks × MaxBodyBytes +
+	// MaxConcurrentWebhooks × LargeBodyBytes, DefaultRetryAfter.
+	MaxConcurrentWebhooks int
+	MaxLargeWebhooks      int
+	LargeBodyBytes        int64
+	MaxInFlightBytes      int64
+	RetryAfter            int
+	// BodyTimeout bounds the reading of a webhook body (default 10s,
+	// GitHub's own delivery timeout; negative: no bound but the HTTP
+	// server's ReadTimeout).
+	BodyTimeout time.Duration
 	// Cycle runs one reconcile cycle. The server never runs two at once.
 	Cycle func(ctx context.Context) (*bot.Summary, error)
 	// CycleInterval is the time between the end of a cycle and the next
@@ -119,6 +138,7 @@ type Server struct {
 	started time.Time
 	metrics *metrics
 	seen    *dedup
+	admit   *admission
 	queue   chan job
 	trigger chan string
 
@@ -151,6 +171,24 @@ func New(o Options) (*Server, error) {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.MaxConcurrentWebhooks <= 0 {
+		o.MaxConcurrentWebhooks = DefaultMaxConcurrentWebhooks
+	}
+	if o.MaxLargeWebhooks <= 0 {
+		o.MaxLargeWebhooks = DefaultMaxLargeWebhooks
+	}
+	if o.LargeBodyBytes <= 0 {
+		o.LargeBodyBytes = min(DefaultLargeBodyBytes, o.MaxBodyBytes)
+	}
+	if o.MaxInFlightBytes <= 0 {
+		o.MaxInFlightBytes = int64(o.MaxLargeWebhooks)*o.MaxBodyBytes + int64(o.MaxConcurrentWebhooks)*o.LargeBodyBytes
+	}
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = DefaultRetryAfter
+	}
+	if o.BodyTimeout == 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
 	}
@@ -181,6 +219,7 @@ func New(o Options) (*Server, error) {
 		now:     o.Now,
 		started: o.Now(),
 		seen:    newDedup(o.DedupSize),
+		admit:   &admission{maxRequests: o.MaxConcurrentWebhooks, maxLarge: o.MaxLargeWebhooks, maxBytes: o.MaxInFlightBytes},
 		queue:   make(chan job, o.QueueSize),
 		trigger: make(chan string, 1),
 	}

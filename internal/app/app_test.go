@@ -288,11 +288,13 @@ func TestQueueFull(t *testing.T) {
 	}
 }
 
+func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
 // serve runs the server on a loopback port; stop cancels it and returns
 // Serve's error.
 func serve(t *testing.T, s *Server) (base string, stop func() error) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ func (s *Server) handleJob(ctx context.Context, j job) {
 	if err != nil {
 		log.WithError(err).Error("event not handled")
 	}
+	s.metrics.handled.WithLabelValues(j.event).Inc()
 }
 
 // ours reports whether the event is about the configured repository.

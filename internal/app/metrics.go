@@ -23,6 +23,8 @@ import (
 //	markbot_webhook_deliveries_total{event,outcome}  deliveries by event type and outcome
 //	markbot_commands_total{command,outcome}          comment commands by command and outcome
 //	markbot_event_queue_length                       accepted events waiting for the worker
+//	markbot_webhook_events_handled_total{event}      events the worker finished handling
+//	markbot_webhook_bytes_in_flight                  bytes reserved by webhook bodies being read
 //
 // plus the Go runtime and process collectors.
 type metrics struct {
@@ -33,6 +35,7 @@ type metrics struct {
 	prsOpened     prometheus.Counter
 	deliveries    *prometheus.CounterVec
 	commands      *prometheus.CounterVec
+	handled       *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -57,8 +60,14 @@ func newMetrics(s *Server) *metrics {
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markbot_commands_total", Help: "Comment commands, by command and outcome.",
 		}, []string{"command", "outcome"}),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markbot_webhook_events_handled_total", Help: "Webhook events the worker finished handling, by event type.",
+		}, []string{"event"}),
 	}
-	m.reg.MustRegister(m.cycles, m.cycleDuration, m.lastCycle, m.prsOpened, m.deliveries, m.commands,
+	m.reg.MustRegister(m.cycles, m.cycleDuration, m.lastCycle, m.prsOpened, m.deliveries, m.commands, m.handled,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "markbot_webhook_bytes_in_flight", Help: "Bytes reserved by webhook bodies being read and verified.",
+		}, func() float64 { return float64(s.admit.inFlight()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "markbot_event_queue_length", Help: "Accepted webhook events waiting for the worker.",
 		}, func() float64 { return float64(len(s.queue)) }),

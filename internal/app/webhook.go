@@ -6,7 +6,10 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
@@ -27,6 +30,7 @@ const (
 	outcomeTooLarge     = "too_large"
 	outcomeMalformed    = "malformed"
 	outcomeQueueFull    = "queue_full"
+	outcomeBusy         = "busy"
 )
 
 // handledEvents are the event types the worker acts on.
@@ -37,7 +41,13 @@ var handledEvents = map[string]bool{
 }
 
 // handleWebhook verifies, deduplicates and queues a delivery, answering
-// 202 before any work is done. The body is never logged.
+// 202 before any work is done. The body is never logged. What costs
+// nothing comes first: a request without a well-formed signature header,
+// with the wrong Content-Type, without the event or delivery header or
+// declaring a body over the limit is refused before a byte of its body is
+// read; then the request must be admitted under the concurrency and
+// bytes-in-flight bounds (503 with Retry-After otherwise); its body is
+// hashed while read and parsed only once authentic.
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	event := github.WebHookType(r)
 	delivery := github.DeliveryID(r)
@@ -53,35 +63,74 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		} else {
 			log.WithField("outcome", outcome).Debug("webhook: " + msg)
 		}
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(s.o.RetryAfter))
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(code)
 		w.Write([]byte(msg + "\n"))
 	}
 
-	r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes)
 	// go-github's ValidatePayload also accepts the SHA-1 signature; only
 	// SHA-256 is accepted here.
-	if r.Header.Get(github.SHA256SignatureHeader) == "" {
-		answer(http.StatusUnauthorized, outcomeBadSignature, "missing "+github.SHA256SignatureHeader)
+	want, ok := parseSignature(r.Header.Get(github.SHA256SignatureHeader))
+	if !ok {
+		refuse(w)
+		answer(http.StatusUnauthorized, outcomeBadSignature, "missing or malformed "+github.SHA256SignatureHeader+" (want sha256= and 64 hex digits)")
 		return
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (ct != "application/json" && ct != "application/x-www-form-urlencoded") {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (ct != "application/json" && ct != "application/x-www-form-urlencoded") {
+		refuse(w)
 		answer(http.StatusBadRequest, outcomeMalformed, "unsupported Content-Type (want application/json)")
 		return
 	}
-	payload, err := github.ValidatePayload(r, s.o.Secret)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			answer(http.StatusRequestEntityTooLarge, outcomeTooLarge, "body too large")
-			return
-		}
-		answer(http.StatusUnauthorized, outcomeBadSignature, "signature check failed")
-		return
-	}
 	if event == "" || delivery == "" {
+		refuse(w)
 		answer(http.StatusBadRequest, outcomeMalformed, "missing X-GitHub-Event or X-GitHub-Delivery")
 		return
+	}
+	if r.ContentLength > s.o.MaxBodyBytes {
+		refuse(w)
+		answer(http.StatusRequestEntityTooLarge, outcomeTooLarge, "body too large")
+		return
+	}
+	reserve, large := r.ContentLength, r.ContentLength > s.o.LargeBodyBytes
+	if reserve < 0 { // no Content-Length: it may be as large as the limit
+		reserve, large = s.o.MaxBodyBytes, true
+	}
+	if !s.admit.acquire(reserve, large) {
+		refuse(w)
+		answer(http.StatusServiceUnavailable, outcomeBusy, "too many webhook requests in flight; retry later")
+		return
+	}
+	defer s.admit.release(reserve, large)
+	if s.o.BodyTimeout > 0 {
+		// GitHub gives up on a delivery after 10 s; a body trickling in
+		// for longer holds an admission slot for nothing.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.o.BodyTimeout))
+	}
+	body, err := readVerified(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes), s.o.Secret, want)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		answer(http.StatusRequestEntityTooLarge, outcomeTooLarge, "body too large")
+		return
+	case errors.Is(err, errBadSignature):
+		answer(http.StatusUnauthorized, outcomeBadSignature, "signature check failed")
+		return
+	case err != nil:
+		answer(http.StatusBadRequest, outcomeMalformed, "reading the body failed")
+		return
+	}
+	payload := body
+	if ct == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			answer(http.StatusBadRequest, outcomeMalformed, "malformed form body")
+			return
+		}
+		payload = []byte(form.Get("payload"))
 	}
 	if event == "ping" {
 		answer(http.StatusOK, outcomeAccepted, "pong")
