@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
 
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 )
@@ -40,6 +41,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	stateDir := fs.String("state-dir", defaultStateDir(), "`directory` for markbot's state (the evaluation cache)")
 	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
 	contact := fs.String("contact", os.Getenv("MARKBOT_HYDRA_CONTACT"), "your `e-mail or URL`, sent in the User-Agent (required for hydra.nixos.org; default $MARKBOT_HYDRA_CONTACT)")
+	lookback := fs.Int("lookback", 40, "with --json, at most this many `requests` to Hydra for \"broke between\" ranges the evaluations read do not reach (0: none)")
 	read := fs.String("read", string(hydra.ReadPage), "how an evaluation is read: `page` (the evaluation page, works at nixpkgs scale) or builds (/eval/N/builds, small jobsets only)")
 	verbose := fs.Bool("v", false, "log every request, retries, and per evaluation its requests, bytes and time")
 	fs.Usage = func() {
@@ -112,7 +114,13 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 			len(history), pol.Evaluations)
 	}
 	if *asJSON {
-		err = writeScanJSON(stdout, client, *jobset, history, pol, res)
+		// "Broke between" is only in the JSON: the table costs no request.
+		var ranges map[string]breaks.Range
+		if ranges, err = brokeBetween(ctx, client, project, js, records, res, *lookback); err != nil {
+			fmt.Fprintf(stderr, "markbot scan: reading Hydra at %s: %v\n", client.BaseURL(), err)
+			return exitError
+		}
+		err = writeScanJSON(stdout, client, *jobset, history, pol, res, ranges)
 	} else {
 		err = writeScanTable(stdout, client, *jobset, pol, res)
 	}
@@ -159,7 +167,27 @@ func writeScanTable(w io.Writer, c *hydra.Client, jobset string, p failures.Poli
 	return tw.Flush()
 }
 
-// The JSON of markbot scan --json, schema 1 (docs/hydra.md). Fields are only
+// brokeBetween finds the range of every failing system, spending at most
+// budget requests on the ones the history does not reach.
+func brokeBetween(ctx context.Context, c *hydra.Client, project, jobset string, history []*hydra.EvalRecords, res failures.Result, budget int) (map[string]breaks.Range, error) {
+	revs := breaks.Revisions(history)
+	f := &breaks.Finder{Hydra: c, Budget: budget}
+	out := map[string]breaks.Range{}
+	for _, fl := range res.Failures {
+		for _, sf := range fl.PerSystem {
+			r, ok, err := f.Find(ctx, project, jobset, sf, revs)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out[sf.Job] = r
+			}
+		}
+	}
+	return out, nil
+}
+
+// The JSON of markbot scan --json, schema 2 (docs/hydra.md). Fields are only
 // ever added within a schema version.
 type scanJSON struct {
 	Schema       int            `json:"schema"`
@@ -222,6 +250,7 @@ type scanSystemJSON struct {
 	Evaluations      int                 `json:"evaluations"`
 	Derivations      int                 `json:"derivations"`
 	LastSuccess      *scanBuildRefJSON   `json:"last_success"`
+	BrokeBetween     *scanRangeJSON      `json:"broke_between"`
 	BuildTimes       []scanBuildTimeJSON `json:"build_times"`
 }
 
@@ -236,7 +265,20 @@ type scanFailJSON struct {
 	PerSystem        []scanSystemJSON  `json:"per_system"`
 }
 
-func writeScanJSON(w io.Writer, c *hydra.Client, jobset string, history []failures.Evaluation, p failures.Policy, res failures.Result) error {
+// scanRangeJSON is a "broke between" range; null when unknown.
+type scanRangeJSON struct {
+	Good       scanPointJSON `json:"good"`
+	Bad        scanPointJSON `json:"bad"`
+	Exact      bool          `json:"exact"`
+	CompareURL string        `json:"compare_url"`
+}
+
+type scanPointJSON struct {
+	Eval     int64  `json:"eval"`
+	Revision string `json:"revision"`
+}
+
+func writeScanJSON(w io.Writer, c *hydra.Client, jobset string, history []failures.Evaluation, p failures.Policy, res failures.Result, ranges map[string]breaks.Range) error {
 	ref := func(r *failures.BuildRef) *scanBuildRefJSON {
 		if r == nil {
 			return nil
@@ -273,6 +315,10 @@ func writeScanJSON(w io.Writer, c *hydra.Client, jobset string, history []failur
 			js := scanSystemJSON{System: s.System, Job: s.Job, Build: s.Build, BuildURL: c.BuildURL(s.Build), Status: int(s.Status),
 				FirstFailingEval: s.FirstFailingEval, FailingSince: s.FailingSince,
 				Evaluations: s.Evaluations, Derivations: s.Derivations, LastSuccess: ref(s.LastSuccess)}
+			if r, ok := ranges[s.Job]; ok {
+				js.BrokeBetween = &scanRangeJSON{Good: scanPointJSON(r.Good), Bad: scanPointJSON(r.Bad), Exact: r.Exact,
+					CompareURL: r.CompareURL("NixOS/nixpkgs")}
+			}
 			for _, bt := range s.BuildTimes {
 				jb := scanBuildTimeJSON{Eval: bt.Eval, Build: bt.Build, Reused: bt.Reused}
 				if bt.Seconds > 0 {

@@ -72,16 +72,26 @@ func TestScanTable(t *testing.T) {
 		t.Fatalf("second scan: exit %d: %s", code, errs)
 	}
 	for e := 500; e < 504; e++ {
-		if h := f.Hits(fmt.Sprintf("/eval/%d/builds", e)); h != 1 {
-			t.Errorf("evaluation %d fetched %d times", e, h)
+		want := 1
+		if e == 503 {
+			want = 3 // and each scan's latest-eval redirect to its JSON
+		}
+		if h, hb := f.Hits(fmt.Sprintf("/eval/%d", e)), f.Hits(fmt.Sprintf("/eval/%d/builds", e)); h != want || hb != 0 {
+			t.Errorf("evaluation %d: /eval/%d asked %d times, its builds %d times; want the page once", e, e, h, hb)
 		}
 	}
 }
 
 func TestScanJSON(t *testing.T) {
+	for _, read := range []string{"page", "builds"} {
+		t.Run(read, func(t *testing.T) { testScanJSON(t, read) })
+	}
+}
+
+func testScanJSON(t *testing.T, read string) {
 	srv := httptest.NewServer(hydratest.New(scanScenario(false)))
 	defer srv.Close()
-	code, out, errs := runScanAgainst(t, srv.URL, t.TempDir(), "--json", "--evals", "4", "--min-days", "30")
+	code, out, errs := runScanAgainst(t, srv.URL, t.TempDir(), "--json", "--evals", "4", "--min-days", "30", "--read", read)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -108,9 +118,10 @@ func TestScanJSON(t *testing.T) {
 				Status           int   `json:"status"`
 				FirstFailingEval int64 `json:"first_failing_eval"`
 				BuildTimes       []struct {
-					Seconds int64 `json:"seconds"`
-					Reused  bool  `json:"reused"`
+					Seconds *int64 `json:"seconds"`
+					Reused  bool   `json:"reused"`
 				} `json:"build_times"`
+				BrokeBetween *struct{} `json:"broke_between"`
 			} `json:"per_system"`
 		} `json:"failures"`
 	}
@@ -127,9 +138,17 @@ func TestScanJSON(t *testing.T) {
 	foo := got.Failures[0]
 	if foo.Attr != "python313Packages.foo" || foo.Derivations != 2 || foo.BuildURL != srv.URL+"/build/1002" ||
 		len(foo.PerSystem) != 1 || foo.PerSystem[0].Status != 1 || foo.PerSystem[0].FirstFailingEval != 500 ||
-		len(foo.PerSystem[0].BuildTimes) != 4 || foo.PerSystem[0].BuildTimes[0].Seconds != 600 ||
-		foo.PerSystem[0].BuildTimes[1].Reused || !foo.PerSystem[0].BuildTimes[2].Reused {
+		len(foo.PerSystem[0].BuildTimes) != 4 || foo.PerSystem[0].BuildTimes[1].Reused || !foo.PerSystem[0].BuildTimes[2].Reused {
 		t.Errorf("failure = %+v", foo)
+	}
+	// The page shows no start times: durations are null there.
+	if secs := foo.PerSystem[0].BuildTimes[0].Seconds; (read == "builds") != (secs != nil && *secs == 600) {
+		t.Errorf("reading the %s: first build's seconds %v", read, secs)
+	}
+	// foo failed in every evaluation read, and never built on Hydra:
+	// where it broke is unknown, and says so (null), never a guess.
+	if foo.PerSystem[0].BrokeBetween != nil {
+		t.Errorf("broke_between %+v, want null", foo.PerSystem[0].BrokeBetween)
 	}
 }
 
