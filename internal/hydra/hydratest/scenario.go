@@ -1,7 +1,10 @@
 // Package hydratest owns a fake Hydra server for tests, benchmarks and the
 // offline demo: Hydra's paths, status codes, JSON shapes and log redirect
 // chain over real HTTP, driven by scenarios (evaluations → builds), with
-// faults injectable per path and per count. It also generates
+// faults injectable per path and per count. It renders the evaluation page
+// as Hydra does (evalpage.go), serves nixpkgs' tarball job and its products
+// (tarball.go), and models hydra.nixos.org's front end (frontend.go:
+// iocaine's decoy, limit_req, the proxy timeout). It also generates
 // nixpkgs-scale scenarios (≈250k builds per evaluation over four systems)
 // that the server streams without holding them in memory.
 package hydratest
