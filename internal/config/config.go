@@ -45,6 +45,7 @@ type Config struct {
 	State    StateConfig     `yaml:"state"`
 	Server   ServerConfig    `yaml:"server"`
 	Compare  []CompareConfig `yaml:"compare"`
+	Watch    []WatchConfig   `yaml:"watch"`
 
 	// Where values came from, for error messages: the file name, the
 	// position ("file:line:col") of each key read from it, and the
@@ -282,6 +283,7 @@ func Default() *Config {
 			MaxBodyBytes:  25 << 20,
 		},
 		Compare: []CompareConfig{},
+		Watch:   []WatchConfig{},
 	}
 }
 
@@ -373,7 +375,9 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), base
 		c.Hydra.Evaluations = c.Policy.Evaluations
 	}
 	errs := d.errs
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(); err == nil {
+		c.applyWatch()
+	} else {
 		errs = append(errs, unjoin(err)...)
 	}
 	if len(errs) > 0 {

@@ -916,11 +916,21 @@ compare:
 // (the compare entry, the build command and environment) are valid.
 func TestExampleCommentedValues(t *testing.T) {
 	t.Parallel()
-	var entry, command, env []string
+	var entry, watch, command, env []string
+	var block *[]string // the commented example being read
 	for _, line := range strings.Split(string(readExample(t)), "\n") {
+		if block != nil && !strings.HasPrefix(line, "#     ") {
+			block = nil
+		}
 		switch {
-		case strings.HasPrefix(line, "#   compare:"), len(entry) > 0 && strings.HasPrefix(line, "#     "):
+		case strings.HasPrefix(line, "#   compare:"):
+			block = &entry
 			entry = append(entry, strings.TrimPrefix(line, "#   "))
+		case strings.HasPrefix(line, "#   watch:"):
+			block = &watch
+			watch = append(watch, strings.TrimPrefix(line, "#   "))
+		case block != nil:
+			*block = append(*block, strings.TrimPrefix(line, "#   "))
 		case strings.HasPrefix(line, `  #   ["nix-build"`):
 			command = append(command, strings.TrimPrefix(line, "  #   "))
 		case strings.Contains(line, `e.g. ["NIXPKGS_ALLOW_BROKEN=1"]`):
@@ -928,8 +938,16 @@ func TestExampleCommentedValues(t *testing.T) {
 			env = append(env, strings.TrimSuffix(v, "."))
 		}
 	}
-	if len(entry) != 4 || len(command) != 1 || len(env) != 1 {
-		t.Fatalf("example comments not found: %q %q %q", entry, command, env)
+	if len(entry) != 4 || len(watch) != 8 || len(command) != 1 || len(env) != 1 {
+		t.Fatalf("example comments not found: %q %q %q %q", entry, watch, command, env)
+	}
+	w, err := Parse("example", []byte("version: 1\n"+strings.Join(watch, "\n")+"\n"))
+	if err != nil {
+		t.Fatalf("the watch example: %v", err)
+	}
+	if ws := w.Watched(); len(ws) != 3 || ws[0].Role != RoleMark || ws[2].Policy.Evaluations != 2 || ws[1].Name() != "nixos/release-25.11" ||
+		ws[1].Hydra != "https://hydra.nixos.org" || w.Hydra.Jobset != "nixpkgs/unstable" {
+		t.Errorf("the watch example: %+v", ws)
 	}
 	data := "version: 1\nprobe:\n  build_dir: /srv/nixpkgs\n  build_command: " + command[0] +
 		"\n  build_env: " + env[0] + "\n" + strings.Join(entry, "\n") + "\n"

@@ -112,6 +112,7 @@ func (c *Config) Validate() error {
 	}
 	k.server()
 	k.compare()
+	k.watch()
 	return joinErrors(k.errs)
 }
 
