@@ -1043,9 +1043,11 @@ type bs4Row struct {
 }
 
 type bs4Usage struct {
-	MaxRSSKB int64   `json:"maxrss_kb"`
-	Seconds  float64 `json:"seconds"`
-	Rows     int     `json:"rows"`
+	MaxRSSKB   int64   `json:"maxrss_kb"` // getrusage's, which counts the parent's peak before the exec
+	VmHWMKB    int64   `json:"vmhwm_kb"`  // its own
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	Rows       int     `json:"rows"`
 }
 
 // runBS4 runs the oracle on a file: its rows (to rows, unless nil) and its

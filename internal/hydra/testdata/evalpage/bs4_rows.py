@@ -4,7 +4,8 @@
 Reads a Hydra evaluation page (jobset-eval.tt) with BeautifulSoup and lxml
 and prints its build rows, one JSON object a line, in page order:
 tab, build, job, system, title, stop, nixname. On stderr its last line is
-{"maxrss_kb": ..., "seconds": ..., "rows": ...} (resource.getrusage).
+{"maxrss_kb": ..., "vmhwm_kb": ..., "seconds": ..., "cpu_seconds": ..., "rows": ...}
+(resource.getrusage, /proc/self/status).
 
 It shares no code with the Go parser: it reads the whole document into a
 tree, as nix-review-tools and hydra-check do. Columns are found by their
@@ -99,9 +100,31 @@ def main():
     out.flush()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
-        json.dumps({"maxrss_kb": usage.ru_maxrss, "seconds": time.monotonic() - start, "rows": n}),
+        json.dumps(
+            {
+                "maxrss_kb": usage.ru_maxrss,
+                "vmhwm_kb": vmhwm_kb(),
+                "seconds": time.monotonic() - start,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "rows": n,
+            }
+        ),
         file=sys.stderr,
     )
+
+
+def vmhwm_kb():
+    """This process's own peak RSS. ru_maxrss also counts the peak of the
+    process that started it, until the exec (Linux's exec keeps the old
+    mm's high-water mark), which for a Go test binary may be the larger."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 if __name__ == "__main__":
