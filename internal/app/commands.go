@@ -2,12 +2,13 @@ package app
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/nixpkgs-markbot/markbot/internal/mdtext"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 )
 
@@ -102,21 +103,41 @@ func (f CommentFacts) Authorised() bool {
 // HelpText lists the commands.
 func HelpText(mention string, skipFor time.Duration) string {
 	return fmt.Sprintf("Commands (one per comment, at the start of a line):\n\n"+
-		"- `%[1]s help`: this list.\n"+
-		"- `%[1]s recheck`: run a reconcile cycle now (read Hydra, probe this pull request's packages, update markbot's pull requests).\n"+
-		"- `%[1]s drop <attr>`: take `<attr>` out of this pull request and do not propose it again for %[2]s (the packages' maintainers and committers only).\n",
-		mention, days(skipFor))
+		"- %s: this list.\n"+
+		"- %s: run a reconcile cycle now (read Hydra, probe this pull request's packages, update markbot's pull requests).\n"+
+		"- %s: take `<attr>` out of this pull request and do not propose it again for %s (the packages' maintainers and committers only).\n",
+		literal(mention, "help"), literal(mention, "recheck"), literal(mention, "drop <attr>"), days(skipFor))
+}
+
+// Everything of others' a reply repeats (a commenter's command and
+// arguments, attributes from a pull request's body, error texts) goes
+// through mdtext.Literal: GitHub shows it as written, never as a mention,
+// link, image or markup. literal joins words into one such span.
+func literal(words ...string) string { return mdtext.Literal(strings.Join(words, " ")) }
+
+// loginRE is a GitHub login.
+var loginRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
+
+// mentionOf is how a reply addresses the commenter: a mention of their
+// login, the one mention markbot writes. Anything that is not a login
+// (the payload is GitHub's, but a reply never trusts text to be one) is
+// shown literally instead.
+func mentionOf(login string) string {
+	if loginRE.MatchString(login) {
+		return "@" + login
+	}
+	return mdtext.Literal(login)
 }
 
 // Decide is the whole logic of comment commands, without I/O.
 func Decide(cmd Command, f CommentFacts, mention string) Action {
-	at := "@" + f.Commenter
+	at := mentionOf(f.Commenter)
 	switch cmd.Name {
 	case "help":
 		return Action{Reply: HelpText(mention, f.SkipFor), Outcome: cmdOK}
 	case "recheck":
 		if len(cmd.Args) > 0 {
-			return Action{Reply: fmt.Sprintf("%s `%s recheck` takes no arguments.", at, mention), Outcome: cmdMalformed}
+			return Action{Reply: fmt.Sprintf("%s %s takes no arguments.", at, literal(mention, "recheck")), Outcome: cmdMalformed}
 		}
 		return Action{Reply: at + " rechecking: a reconcile cycle will run shortly (after the current one, if one is running).",
 			Recheck: true, Outcome: cmdOK}
@@ -125,15 +146,15 @@ func Decide(cmd Command, f CommentFacts, mention string) Action {
 	case "":
 		return Action{Reply: at + " what should I do?\n\n" + HelpText(mention, f.SkipFor), Outcome: cmdMalformed}
 	}
-	return Action{Reply: fmt.Sprintf("%s sorry, I do not know the command `%s`.\n\n%s", at, cmd.Name, HelpText(mention, f.SkipFor)),
+	return Action{Reply: fmt.Sprintf("%s sorry, I do not know the command %s.\n\n%s", at, literal(cmd.Name), HelpText(mention, f.SkipFor)),
 		Outcome: cmdUnknown}
 }
 
 func decideDrop(cmd Command, f CommentFacts, mention string) Action {
-	at := "@" + f.Commenter
+	at := mentionOf(f.Commenter)
 	if len(cmd.Args) != 1 {
-		return Action{Reply: fmt.Sprintf("%s usage: `%s drop <attr>`, with one attribute, for example `%s drop %s`.",
-			at, mention, mention, firstOr(f.Attrs, "hello")), Outcome: cmdMalformed}
+		return Action{Reply: fmt.Sprintf("%s usage: %s, with one attribute, for example %s.",
+			at, literal(mention, "drop <attr>"), literal(mention, "drop", firstOr(f.Attrs, "hello"))), Outcome: cmdMalformed}
 	}
 	attr := strings.Trim(cmd.Args[0], "`")
 	if !f.Authorised() {
@@ -145,16 +166,16 @@ func decideDrop(cmd Command, f CommentFacts, mention string) Action {
 			Outcome: cmdMalformed}
 	}
 	if !slices.Contains(f.Attrs, attr) {
-		return Action{Reply: fmt.Sprintf("%s `%s` is not in this pull request; it holds %s.", at, attr, codeList(f.Attrs)),
+		return Action{Reply: fmt.Sprintf("%s %s is not in this pull request; it holds %s.", at, literal(attr), codeList(f.Attrs)),
 			Outcome: cmdMalformed}
 	}
 	if f.Kind == prs.KindUnmark {
-		return Action{Reply: fmt.Sprintf("%s markbot cannot take a package out of an unmark pull request. To keep `%s` marked broken, push a commit restoring its marker to this branch, or close this pull request.",
-			at, attr), Outcome: cmdMalformed}
+		return Action{Reply: fmt.Sprintf("%s markbot cannot take a package out of an unmark pull request. To keep %s marked broken, push a commit restoring its marker to this branch, or close this pull request.",
+			at, literal(attr)), Outcome: cmdMalformed}
 	}
 	return Action{Skip: attr, Outcome: cmdOK, Reply: fmt.Sprintf(
-		"%s OK: markbot will not propose `%s` again for %s. It does not rewrite this branch, though: push a commit removing its marker from this branch, or `%s` stays in this pull request.",
-		at, attr, days(f.SkipFor), attr)}
+		"%s OK: markbot will not propose %s again for %s. It does not rewrite this branch, though: push a commit removing its marker from this branch, or %s stays in this pull request.",
+		at, literal(attr), days(f.SkipFor), literal(attr))}
 }
 
 // DropReply is the reply to "@markbot drop attr" once the skip is
@@ -163,11 +184,11 @@ func decideDrop(cmd Command, f CommentFacts, mention string) Action {
 // marker taken out of the branch or why no edit was needed, the pull
 // request closed or left with nothing of markbot's, or the failure and why.
 func DropReply(commenter, attr string, skipFor time.Duration, res *prs.DropResult, err error) string {
-	at := "@" + commenter
-	skip := fmt.Sprintf("markbot will not propose `%s` again for %s", attr, days(skipFor))
+	at := mentionOf(commenter)
+	skip := fmt.Sprintf("markbot will not propose %s again for %s", literal(attr), days(skipFor))
 	if err != nil {
-		return fmt.Sprintf("%s %s, but taking it out of this pull request failed: %s. Push a commit removing its marker to this branch, or ask again later (`@markbot drop %s`).",
-			at, skip, shorten(err.Error(), 300), attr)
+		return fmt.Sprintf("%s %s, but taking it out of this pull request failed: %s. Push a commit removing its marker to this branch, or ask again later (%s).",
+			at, skip, literal(err.Error()), literal("@markbot drop", attr))
 	}
 	if res == nil {
 		res = &prs.DropResult{}
@@ -181,12 +202,12 @@ func DropReply(commenter, attr string, skipFor time.Duration, res *prs.DropResul
 	}
 	switch {
 	case pkg == nil || pkg.Outcome == prs.DropNotInPR:
-		return fmt.Sprintf("%s %s; markbot found no marker of `%s` of its own in this pull request to take out.", at, skip, attr)
+		return fmt.Sprintf("%s %s; markbot found no marker of %s of its own in this pull request to take out.", at, skip, literal(attr))
 	case pkg.Outcome == prs.DropAlready:
-		return fmt.Sprintf("%s `%s` was already out of this pull request; %s.", at, attr, skip)
+		return fmt.Sprintf("%s %s was already out of this pull request; %s.", at, literal(attr), skip)
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s OK: `%s` is out of this pull request, and %s.", at, attr, skip)
+	fmt.Fprintf(&sb, "%s OK: %s is out of this pull request, and %s.", at, literal(attr), skip)
 	if len(pkg.Attrs) > 1 {
 		fmt.Fprintf(&sb, " It shares its derivation with %s, which left with it.", codeList(slices.DeleteFunc(slices.Clone(pkg.Attrs), func(a string) bool { return a == attr })))
 	}
@@ -197,9 +218,9 @@ func DropReply(commenter, attr string, skipFor time.Duration, res *prs.DropResul
 	case edit == "marker taken out of the branch":
 		sb.WriteString(" Its marker is taken out of the branch, in a commit on top of the others'.")
 	case strings.HasPrefix(edit, "no edit needed: "):
-		fmt.Fprintf(&sb, " Its marker needed no edit (%s).", strings.TrimPrefix(edit, "no edit needed: "))
+		fmt.Fprintf(&sb, " Its marker needed no edit (%s).", plain(strings.TrimPrefix(edit, "no edit needed: ")))
 	case edit != "":
-		fmt.Fprintf(&sb, " Branch: %s.", edit)
+		fmt.Fprintf(&sb, " Branch: %s.", plain(edit))
 	}
 	switch {
 	case res.Closed:
@@ -212,12 +233,18 @@ func DropReply(commenter, attr string, skipFor time.Duration, res *prs.DropResul
 	return sb.String()
 }
 
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// plain is markbot's own prose about a drop (prs.DroppedPackage.Edit),
+// which may name a file: shown as prose when it is only words, spaces and
+// ',./+-, or ": ", which GitHub turns into nothing else; otherwise
+// literally.
+func plain(s string) string {
+	if prosePath.MatchString(s) {
 		return s
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	return mdtext.Literal(s)
 }
+
+var prosePath = regexp.MustCompile(`^(?:[A-Za-z0-9 ',./+-]|: )*$`)
 
 func firstOr(list []string, def string) string {
 	if len(list) > 0 {
@@ -229,7 +256,7 @@ func firstOr(list []string, def string) string {
 func codeList(attrs []string) string {
 	q := make([]string, len(attrs))
 	for i, a := range attrs {
-		q[i] = "`" + a + "`"
+		q[i] = mdtext.Literal(a)
 	}
 	return strings.Join(q, ", ")
 }

@@ -107,7 +107,7 @@ func (s *Server) onIssueComment(ctx context.Context, log *logrus.Entry, ev *gith
 		reason := fmt.Sprintf("dropped by @%s on PR #%d", facts.Commenter, pr.GetNumber())
 		if err := s.o.Store.AddSkip(ctx, act.Skip, reason, s.now().Add(s.o.SkipFor)); err != nil {
 			// Do not claim what was not done.
-			act.Reply = fmt.Sprintf("@%s sorry, I could not record that (an error on my side); please try again later.", facts.Commenter)
+			act.Reply = mentionOf(facts.Commenter) + " sorry, I could not record that (an error on my side); please try again later."
 			act.Outcome = "error"
 			log.WithError(err).Error("issue_comment: recording the skip")
 		} else if s.o.Drop != nil {

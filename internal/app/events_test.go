@@ -461,7 +461,7 @@ func TestDropCommandFailureIsReported(t *testing.T) {
 		want  string
 	}{
 		{"GitHub refuses the branch update", &githubtest.Fault{Method: "PATCH", Path: "repos/*/*/git/refs/**", Kind: githubtest.ServerError, Times: -1},
-			func(*env) int { return 1 }, "taking it out of this pull request failed: dropping from PR #1: PATCH refs"},
+			func(*env) int { return 1 }, "taking it out of this pull request failed: `dropping from PR #1: PATCH refs"},
 		{"a PR markbot has not recorded", nil,
 			func(e *env) int { return openPR(t, e.gh, "markbot/mark-unknown", []string{"hello"}) }, "not recorded in markbot's state yet"},
 	} {
@@ -515,7 +515,7 @@ func TestDropReply(t *testing.T) {
 			nil, []string{"shares its derivation with `py312.x`"}},
 		{"already", &prs.DropResult{Packages: []prs.DroppedPackage{{Attr: "hello", Outcome: prs.DropAlready}}}, nil, []string{"was already out"}},
 		{"not found", &prs.DropResult{Packages: []prs.DroppedPackage{{Attr: "hello", Outcome: prs.DropNotInPR}}}, nil, []string{"found no marker"}},
-		{"failed", nil, errors.New("dropping from PR #3: " + strings.Repeat("x", 500)), []string{"but taking it out of this pull request failed: dropping from PR #3: xxx", "…", "Push a commit removing its marker"}},
+		{"failed", nil, errors.New("dropping from PR #3: " + strings.Repeat("x", 500)), []string{"but taking it out of this pull request failed: `dropping from PR #3: xxx", "…", "Push a commit removing its marker"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			attr := "hello"

@@ -42,3 +42,23 @@ func TestLogLine(t *testing.T) {
 		}
 	}
 }
+
+func TestLiteral(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"hello", "`hello`"},
+		{"x`@NixOS/security`y", "``x`@NixOS/security`y``"},
+		{"`", "`` ` ``"},
+		{" a ", "`  a  `"},
+		{"a\nb\r\nc", "`a b  c`"},
+		{"evil\u202egnp.exe", "`evilgnp.exe`"},
+		{"", "(empty)"},
+		{" \n ", "(empty)"},
+		{"bad \xff", "`bad \uFFFD`"},
+		{strings.Repeat("x", 300), "`" + strings.Repeat("x", MaxLiteral-1) + "…`"},
+	}
+	for _, tt := range tests {
+		if got := Literal(tt.in); got != tt.want {
+			t.Errorf("Literal(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
