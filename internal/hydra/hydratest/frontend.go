@@ -68,6 +68,10 @@ type FrontEndOptions struct {
 	// ProxyTimeout × TimeScale (0: no wait; 1: the real 900 s).
 	TimeScale float64
 
+	// NoCompression turns off nginx's gzip and brotli of Hydra's answers
+	// (compress.go).
+	NoCompression bool
+
 	// Prefix is where Hydra is mounted below the front end ("" or like
 	// "/hydra"; a Fake's own Prefix when the wrapped handler is one).
 	Prefix string
@@ -310,7 +314,13 @@ func (fe *FrontEnd) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (fe *FrontEnd) pass(w http.ResponseWriter, r *http.Request) {
 	fe.count(func(s *FrontEndStats) { s.Passed++ })
-	fe.h.ServeHTTP(w, r)
+	if fe.opts.NoCompression {
+		fe.h.ServeHTTP(w, r)
+		return
+	}
+	cw := &compressingWriter{ResponseWriter: w, accept: r.Header.Get("Accept-Encoding")}
+	defer cw.close()
+	fe.h.ServeHTTP(cw, r)
 }
 
 func (fe *FrontEnd) count(f func(*FrontEndStats)) {

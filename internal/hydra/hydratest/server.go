@@ -231,6 +231,8 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request, p string) {
 			bw.Flush()
 		case len(seg) == 2:
 			html(w)
+		case seg[2] == "eval":
+			f.buildEval(w, r, b, seg[3:])
 		case seg[2] == "download":
 			f.download(w, r, b, seg[3:])
 		case seg[2] == "download-by-type":
@@ -244,6 +246,8 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request, p string) {
 		default:
 			jsonError(w, http.StatusNotFound, "Page not found.")
 		}
+	case len(seg) >= 5 && seg[0] == "job" && seg[4] == "latest":
+		f.jobLatest(w, r, seg[1], seg[2], seg[3], seg[5:])
 	case len(seg) == 2 && seg[0] == "log":
 		if _, ok := f.scen.BuildOfDrv(seg[1]); !ok {
 			jsonError(w, http.StatusNotFound, fmt.Sprintf("Log of %s is not available.", seg[1]))
