@@ -300,7 +300,7 @@ func TestCompareBadInput(t *testing.T) {
 		// (5xx answers are retried for minutes; internal/compare's tests
 		// cover them with a fast client.)
 		{"Hydra refuses", func(e *cmpEnv) {
-			e.hydra.fakes[1].Inject("/eval/200/builds", hydratest.Fault{Kind: hydratest.FaultStatus, Status: 403, Times: 10})
+			e.hydra.fakes[1].Inject("/eval/200", hydratest.Fault{Kind: hydratest.FaultStatus, Status: 403, Times: 10, PageOnly: true})
 		}, nil, "nixpkgs/staging-next: evaluation 200: GET "},
 		{"Hydra answers nonsense", func(e *cmpEnv) {
 			e.hydra.fakes[0].Inject("/jobset/nixpkgs/unstable/latest-eval", hydratest.Fault{Kind: hydratest.FaultHTML, Times: 10})

@@ -43,6 +43,10 @@ type Fault struct {
 	RetryAfter int
 	Delay      time.Duration
 	After      int
+	// PageOnly applies the fault only to requests for a page (no Accept:
+	// application/json): /eval/{id} is both the evaluation page and the
+	// evaluation's JSON.
+	PageOnly bool
 	// OnHit, if set, is called each time the fault fires, before it is
 	// applied, synchronously and without any lock of the fake held. Tests
 	// use it to cancel the client's context at that exact point, like a

@@ -82,7 +82,7 @@ func (f *Fake) UserAgents() map[string]int {
 	return out
 }
 
-func (f *Fake) take(p string) *Fault {
+func (f *Fake) take(p string, r *http.Request) *Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hits[p]++
@@ -91,7 +91,7 @@ func (f *Fake) take(p string) *Fault {
 		q = q[1:]
 	}
 	f.faults[p] = q
-	if len(q) == 0 {
+	if len(q) == 0 || q[0].PageOnly && wantsJSON(r) {
 		return nil
 	}
 	q[0].Times--
@@ -108,7 +108,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.agents[r.UserAgent()]++
 	f.mu.Unlock()
-	if ft := f.take(p); ft != nil {
+	if ft := f.take(p, r); ft != nil {
 		var done bool
 		if w, done = applyFault(w, r, ft); done {
 			return
