@@ -90,9 +90,9 @@ func nixCheck(args []string, stdout, stderr io.Writer) int {
 
 // checkFile parses a file and verifies that printing it gives it back.
 func checkFile(name string) error {
-	src, err := os.ReadFile(name)
+	src, err := nixedit.ReadFile(name)
 	if err != nil {
-		return fmt.Errorf("%s: %v", name, errors.Unwrap(err))
+		return readError(name, err)
 	}
 	f, err := nixedit.Parse(name, src)
 	if err != nil {
@@ -141,9 +141,9 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
 		return exitError
 	}
-	src, err := os.ReadFile(name)
+	src, err := nixedit.ReadFile(name)
 	if err != nil {
-		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
+		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, readError(name, err))
 		return exitError
 	}
 	var out []byte
@@ -200,6 +200,16 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 		stdout.Write(out)
 	}
 	return exitOK
+}
+
+// readError is a reading error as FILE: reason (an *os.PathError says
+// "open FILE: …", nixedit's limit already names the file).
+func readError(name string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", name, pe.Err)
+	}
+	return err
 }
 
 // splitFileLine splits FILE:LINE.

@@ -151,3 +151,23 @@ func TestExamples(t *testing.T) {
 		t.Fatalf("examples do not parse:\n%s", stdout)
 	}
 }
+
+// TestNixHostileFiles: files that used to hang or exhaust memory end with
+// an answer: /dev/zero at the size limit (it was read until the kernel
+// killed markbot), 100,000 selectors in linear time (it took minutes).
+func TestNixHostileFiles(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		code, stdout, _ := run(t, "nix", "check", "/dev/zero")
+		if code != exitError || !strings.Contains(stdout, "/dev/zero: larger than markbot's limit for a Nix file (64 MiB") {
+			t.Errorf("check /dev/zero: exit %d, %q", code, stdout)
+		}
+		code, _, stderr := run(t, "nix", "mark", "/dev/zero:1", "--build", build)
+		if code != exitError || !strings.Contains(stderr, "/dev/zero: larger than markbot's limit") {
+			t.Errorf("mark /dev/zero: exit %d, %q", code, stderr)
+		}
+	}
+	p := writeSample(t, "a"+strings.Repeat(".b", 100000)+"\n")
+	if code, stdout, stderr := run(t, "nix", "check", p); code != exitOK {
+		t.Errorf("check 100,000 selectors: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -51,31 +51,58 @@ func (c *checker) expr(e Expr) {
 		c.binds(n.Binds, true)
 	case *Lambda:
 		if n.Formals != nil {
-			for i, it := range n.Formals.Items {
-				name := c.f.Src[c.f.Toks[it.Name].Off:c.f.Toks[it.Name].End]
-				dup := n.Arg != NoTok && string(name) == c.f.Text(n.Arg)
-				for _, prev := range n.Formals.Items[:i] {
-					if string(c.f.Src[c.f.Toks[prev.Name].Off:c.f.Toks[prev.Name].End]) == string(name) {
-						dup = true
-					}
-				}
-				if dup {
-					c.errorAt(it.Name, "duplicate formal function argument '%s'", name)
-					return
-				}
-			}
+			c.formals(n)
 		}
 	}
 	e.walk(c)
 }
 
+// formals reports a formal argument named twice, or named like the @
+// argument. Short lists are searched; longer ones (more than indexAfter)
+// go through a map, so a function of 100,000 arguments is checked in
+// linear time.
+func (c *checker) formals(n *Lambda) {
+	items := n.Formals.Items
+	name := func(i int) []byte { t := c.f.Toks[items[i].Name]; return c.f.Src[t.Off:t.End] }
+	var arg []byte
+	if n.Arg != NoTok {
+		arg = c.f.Src[c.f.Toks[n.Arg].Off:c.f.Toks[n.Arg].End]
+	}
+	var seen map[string]bool
+	if len(items) > indexAfter {
+		seen = make(map[string]bool, len(items))
+	}
+	for i := range items {
+		s := name(i)
+		dup := arg != nil && string(s) == string(arg)
+		if seen != nil {
+			dup = dup || seen[string(s)]
+			seen[string(s)] = true
+		} else {
+			for j := range i {
+				if string(name(j)) == string(s) {
+					dup = true
+				}
+			}
+		}
+		if dup {
+			c.errorAt(items[i].Name, "duplicate formal function argument '%s'", s)
+			return
+		}
+	}
+}
+
 // attrNode is one name in a set being checked: a leaf (value) or a set
 // made of dotted paths or literal sets (rec or not, as Nix does for
 // backwards compatibility), whose names are merged. Most sets are small:
-// children are a slice, searched linearly.
+// children are a slice, searched linearly, until there are more than
+// indexAfter of them; then a map finds them too, so that a set of 100,000
+// names (a literal set nested in a binding, `a.b1 = 1; a.b2 = 2; …`, or one
+// long inherit) is checked in linear time.
 type attrNode struct {
 	value    Expr // nil for implicit sets made by dotted paths
 	children []attrChild
+	index    map[string]*attrNode
 }
 
 type attrChild struct {
@@ -83,13 +110,32 @@ type attrChild struct {
 	node *attrNode
 }
 
+const indexAfter = 16
+
 func (n *attrNode) get(name string) *attrNode {
+	if n.index != nil {
+		return n.index[name]
+	}
 	for _, ch := range n.children {
 		if ch.name == name {
 			return ch.node
 		}
 	}
 	return nil
+}
+
+// add adds a child the caller checked is not there yet.
+func (n *attrNode) add(name string, child *attrNode) {
+	n.children = append(n.children, attrChild{name, child})
+	switch {
+	case n.index != nil:
+		n.index[name] = child
+	case len(n.children) > indexAfter:
+		n.index = make(map[string]*attrNode, 2*len(n.children))
+		for _, ch := range n.children {
+			n.index[ch.name] = ch.node
+		}
+	}
 }
 
 func (n *attrNode) isSet() bool {
@@ -147,7 +193,7 @@ func (c *checker) bindsLarge(bs []Binding, isLet bool) {
 		}
 		holder := &attrNode{}
 		if existing := top[s]; existing != nil {
-			holder.children = []attrChild{{s, existing}}
+			holder.add(s, existing)
 		}
 		c.addBinding(holder, nil, b, isLet)
 		if c.err != nil {
@@ -187,7 +233,7 @@ func (c *checker) addBinding(node *attrNode, pre *prefix, b Binding, isLet bool)
 			}
 			child := c.nodes.alloc()
 			child.value = name
-			node.children = append(node.children, attrChild{s, child})
+			node.add(s, child)
 		}
 	case *Attr:
 		c.addPath(node, pre, b.Path.Names, b.Value, isLet)
@@ -211,7 +257,7 @@ func (c *checker) addPath(node *attrNode, pre *prefix, names []Expr, value Expr,
 			if last {
 				child.value = value
 			}
-			node.children = append(node.children, attrChild{s, child})
+			node.add(s, child)
 			if !last {
 				node = child
 				continue

@@ -11,9 +11,13 @@ import (
 type Error struct {
 	Pos Position
 	Msg string
+	err error // what Unwrap gives (ErrTooLarge), or nil
 }
 
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Unwrap lets errors.Is find ErrTooLarge.
+func (e *Error) Unwrap() error { return e.err }
 
 // lineTable maps byte offsets to lines and columns the way Nix counts them:
 // LF, CR LF and a lone CR each end a line; columns are 1-based bytes.

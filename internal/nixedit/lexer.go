@@ -30,14 +30,15 @@ type lexer struct {
 	pos      int // current offset
 	err      *Error
 	lines    *lineTable
+	// pathSpan and schemeSpan are the runs pathRun and schemeRun scanned
+	// last (see span).
+	pathSpan, schemeSpan span
 }
 
 // lex splits src into tokens. The last token is always EOF, whose leading
 // trivia is the end of the file.
 func lex(filename string, src []byte, lines *lineTable) ([]Token, error) {
-	if len(src) > 1<<31-1 {
-		return nil, &Error{Pos: Position{Filename: filename, Line: 1, Column: 1}, Msg: "file too large"}
-	}
+	// Parse refuses files over MaxFileSize, far below int32 offsets' limit.
 	lx := &lexer{src: src, filename: filename, lines: lines, stack: []lexState{stInitial}}
 	lx.toks = make([]Token, 0, len(src)/6+16) // nixpkgs averages ~6.6 bytes a token
 	lx.run()
@@ -225,57 +226,86 @@ func matchFloat(s []byte) int {
 	return i
 }
 
-// pathSegments matches (\/{PATH_CHAR}+)+\/? from s[i:], returning the end
-// offset and the number of segments.
-func pathSegments(s []byte, i int) (end, n int) {
-	for i+1 < len(s) && s[i] == '/' && isPathChar(s[i+1]) {
-		i += 2
-		for i < len(s) && isPathChar(s[i]) {
-			i++
-		}
+// Runs of path and URI scheme characters. '.', '-' and '+' are both, and
+// so are letters and digits: in `a.b.b.b…` or `1+1+1…` every token starts a
+// run reaching to the end of the chain, and scanning it again for each token
+// (to see whether a path or URI follows) made lexing quadratic. Every
+// position inside a maximal run ends where the run ends, so the lexer keeps
+// the last long run it scanned and answers from it; a run is then scanned
+// once, however many tokens it holds.
+
+// span is a run src[start:end] whose end is the first byte not in it.
+type span struct{ start, end int }
+
+// pathRun returns the end of the run of path characters from i.
+func (lx *lexer) pathRun(i int) int {
+	return scanRun(lx.src, i, &lx.pathSpan, isPathChar)
+}
+
+// schemeRun returns the end of the run of URI scheme characters from i.
+func (lx *lexer) schemeRun(i int) int {
+	return scanRun(lx.src, i, &lx.schemeSpan, isURISchemeChar)
+}
+
+func scanRun(src []byte, i int, cache *span, in func(byte) bool) int {
+	if i >= cache.start && i < cache.end {
+		return cache.end
+	}
+	j := i
+	for j < len(src) && in(src[j]) {
+		j++
+	}
+	// Keep the run reaching farthest: a shorter one found behind it (the
+	// start of an identifier holding a quote) is not worth the swap.
+	if j >= cache.end {
+		*cache = span{i, j}
+	}
+	return j
+}
+
+// pathSegments matches (\/{PATH_CHAR}+)+\/? from src[i:], returning the
+// end offset and the number of segments.
+func (lx *lexer) pathSegments(i int) (end, n int) {
+	src := lx.src
+	for i+1 < len(src) && src[i] == '/' && isPathChar(src[i+1]) {
+		i = lx.pathRun(i + 1)
 		n++
 	}
-	if n > 0 && i < len(s) && s[i] == '/' {
+	if n > 0 && i < len(src) && src[i] == '/' {
 		i++
 	}
 	return i, n
 }
 
-// PATH {PATH_CHAR}*(\/{PATH_CHAR}+)+\/?
-func matchPath(s []byte) int {
-	i := 0
-	for i < len(s) && isPathChar(s[i]) {
-		i++
-	}
-	end, n := pathSegments(s, i)
+// PATH {PATH_CHAR}*(\/{PATH_CHAR}+)+\/? at src[i:]; returns its length.
+func (lx *lexer) matchPath(i int) int {
+	end, n := lx.pathSegments(lx.pathRun(i))
 	if n == 0 {
 		return 0
 	}
-	return end
+	return end - i
 }
 
-// PATH_SEG {PATH_CHAR}*\/ ; returns its length (not counting a following ${).
-func matchPathSeg(s []byte) int {
-	i := 0
-	for i < len(s) && isPathChar(s[i]) {
-		i++
-	}
-	if i < len(s) && s[i] == '/' {
-		return i + 1
+// PATH_SEG {PATH_CHAR}*\/ at src[i:]; returns its length (not counting a
+// following ${).
+func (lx *lexer) matchPathSeg(i int) int {
+	j := lx.pathRun(i)
+	if j < len(lx.src) && lx.src[j] == '/' {
+		return j + 1 - i
 	}
 	return 0
 }
 
-// HPATH \~(\/{PATH_CHAR}+)+\/?
-func matchHPath(s []byte) int {
-	if len(s) == 0 || s[0] != '~' {
+// HPATH \~(\/{PATH_CHAR}+)+\/? at src[i:]; returns its length.
+func (lx *lexer) matchHPath(i int) int {
+	if i >= len(lx.src) || lx.src[i] != '~' {
 		return 0
 	}
-	end, n := pathSegments(s, 1)
+	end, n := lx.pathSegments(i + 1)
 	if n == 0 {
 		return 0
 	}
-	return end
+	return end - i
 }
 
 // SPATH \<{PATH_CHAR}+(\/{PATH_CHAR}+)*\>
@@ -300,26 +330,26 @@ func matchSPath(s []byte) int {
 }
 
 // URI [a-zA-Z][a-zA-Z0-9\+\-\.]*\:[a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']+
-func matchURI(s []byte) int {
-	if len(s) == 0 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+// at src[i:]; returns its length. A URI that matches is the longest
+// candidate, so its characters after ':' are scanned once.
+func (lx *lexer) matchURI(i int) int {
+	src := lx.src
+	if i >= len(src) || !(src[i] >= 'a' && src[i] <= 'z' || src[i] >= 'A' && src[i] <= 'Z') {
 		return 0
 	}
-	i := 1
-	for i < len(s) && isURISchemeChar(s[i]) {
-		i++
-	}
-	if i >= len(s) || s[i] != ':' {
+	j := lx.schemeRun(i) // src[i] is a scheme character too
+	if j >= len(src) || src[j] != ':' {
 		return 0
 	}
-	i++
-	j := i
-	for i < len(s) && isURIChar(s[i]) {
-		i++
+	j++
+	k := j
+	for k < len(src) && isURIChar(src[k]) {
+		k++
 	}
-	if i == j {
+	if k == j {
 		return 0
 	}
-	return i
+	return k - i
 }
 
 type fixedTok struct {
@@ -389,14 +419,8 @@ func (lx *lexer) lexDefault() bool {
 		// be longer when the run of path characters ends in '/' or the
 		// run of scheme characters ends in ':'.
 		n := matchID(s)
-		r := n
-		for r < len(s) && isPathChar(s[r]) {
-			r++
-		}
-		sch := 0
-		for sch < len(s) && isURISchemeChar(s[sch]) {
-			sch++
-		}
+		r := lx.pathRun(i+n) - i
+		sch := lx.schemeRun(i) - i
 		if (r >= len(s) || s[r] != '/') && (sch >= len(s) || s[sch] != ':') {
 			k := IDENT
 			if n <= 7 {
@@ -431,20 +455,20 @@ func (lx *lexer) lexDefault() bool {
 		consider(matchInt(s), INT)
 		consider(matchFloat(s), FLOAT)
 	}
-	if n := matchPathSeg(s); n > 0 && hasPrefix(s[n:], "${") && n+2 > bestLen {
+	if n := lx.matchPathSeg(i); n > 0 && hasPrefix(s[n:], "${") && n+2 > bestLen {
 		bestLen, bestKind, pathStart = n+2, PATH, true
 	}
 	if hasPrefix(s, "~/${") && 4 > bestLen {
 		bestLen, bestKind, pathStart = 4, HPATH, true
 	}
-	if n := matchPath(s); n > bestLen {
+	if n := lx.matchPath(i); n > bestLen {
 		bestLen, bestKind, pathStart = n, PATH, false
 	}
-	if n := matchHPath(s); n > bestLen {
+	if n := lx.matchHPath(i); n > bestLen {
 		bestLen, bestKind, pathStart = n, HPATH, false
 	}
 	consider(matchSPath(s), SPATH)
-	consider(matchURI(s), URI)
+	consider(lx.matchURI(i), URI)
 found:
 	if bestKind == INDOPEN {
 		// ''(\ *\n)? : the opening takes the rest of its line when that is
@@ -617,14 +641,12 @@ func (lx *lexer) lexInPath() {
 		lx.emit(DOLLAR, i, i, i+2)
 		return
 	}
-	n := matchPath(s)
-	if m := matchPathSeg(s); m > n {
+	n := lx.matchPath(i)
+	if m := lx.matchPathSeg(i); m > n {
 		n = m
 	}
 	if n == 0 {
-		for n < len(s) && isPathChar(s[n]) {
-			n++
-		}
+		n = lx.pathRun(i) - i
 	}
 	if n > 0 {
 		lx.pop()

@@ -314,11 +314,15 @@ func countLines(s string) int {
 
 // Text helpers over the file's bytes.
 
+// lineStart returns the offset of the first byte of off's line (a '\n'
+// right after a '\r' starts its own), from the line table: scanning back
+// would make each call cost the line's length, quadratic over a file of
+// one long line.
 func (f *File) lineStart(off int) int {
-	for off > 0 && f.Src[off-1] != '\n' && f.Src[off-1] != '\r' {
-		off--
+	if off > 0 && off < len(f.Src) && f.Src[off] == '\n' && f.Src[off-1] == '\r' {
+		return off
 	}
-	return off
+	return int(f.lines.starts[f.Line(off)-1])
 }
 
 // indentOf returns the whitespace at the start of off's line.
@@ -333,7 +337,16 @@ func (f *File) indentOf(off int) string {
 
 // firstOnLine reports whether only blanks precede off on its line.
 func (f *File) firstOnLine(off int) bool {
-	return strings.TrimLeft(string(f.Src[f.lineStart(off):off]), " \t") == ""
+	for ; off > 0; off-- {
+		switch f.Src[off-1] {
+		case '\n', '\r':
+			return true
+		case ' ', '\t':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // newlineAfter returns the line ending of off's line (or the file's usual

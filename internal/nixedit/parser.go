@@ -14,13 +14,24 @@ type File struct {
 	lines lineTable
 }
 
-// maxDepth bounds the parser's recursion; deeper input is rejected with an
-// error instead of exhausting the stack.
+// maxDepth bounds the depth of the syntax tree: the parser's recursion,
+// and the chains it builds in loops (`f a b c …`, `a + b + c …`, `x |> f |>
+// g …`, each link a level deeper on the left). Deeper input is rejected with
+// an error: every walk over the tree (printer, checks, Locate) recurses once
+// per level, and a 20 MB `f a a a …` used to overflow the stack (a crash, not
+// an error) in the first of them.
 const maxDepth = 2000
 
 // Parse parses src as a Nix expression. The filename appears in error
 // messages, which have the form FILE:LINE:COL: message. It never panics.
+//
+// A file over MaxFileSize is refused (an error wrapping ErrTooLarge) before
+// any work is done.
 func Parse(filename string, src []byte) (*File, error) {
+	if len(src) > MaxFileSize {
+		return nil, &Error{Pos: Position{Filename: filename, Line: 1, Column: 1},
+			Msg: fmt.Sprintf("the file is %d bytes, %v (%d MiB)", len(src), ErrTooLarge, MaxFileSize>>20), err: ErrTooLarge}
+	}
 	f := &File{Name: filename, Src: src, lines: newLineTable(src)}
 	toks, err := lex(filename, src, &f.lines)
 	if err != nil {
@@ -136,6 +147,16 @@ func (p *parser) enter() {
 	}
 }
 func (p *parser) leave() { p.depth-- }
+
+// deeper counts one more link of a left-deep chain the caller is building
+// (links counts them, for leaveChain).
+func (p *parser) deeper(links *int) {
+	*links++
+	p.enter()
+}
+
+// leaveChain gives back the levels of a finished chain.
+func (p *parser) leaveChain(links int) { p.depth -= links }
 
 // expr parses expr_function: lambdas, assert, with, let … in, and below.
 func (p *parser) expr() Expr {
@@ -253,10 +274,13 @@ func (p *parser) exprIf() Expr {
 	x := p.binary(precLowest)
 	switch p.peek() {
 	case PIPEINTO: // left-associative, not mixable with <|
+		links := 0
 		for p.peek() == PIPEINTO {
+			p.deeper(&links)
 			op := p.next()
 			x = p.newBinary(x, op, p.binary(precLowest))
 		}
+		p.leaveChain(links)
 		if p.peek() == PIPEFROM {
 			p.unexpected("")
 		}
@@ -348,10 +372,17 @@ func (p *parser) binary(min int) Expr {
 	default:
 		x = p.app()
 	}
+	links := 0
+	defer func() { p.leaveChain(links) }()
 	for {
 		prec, as := binaryPrec(p.peek())
 		if prec == 0 || prec < min {
 			return x
+		}
+		if as != right {
+			// A right-associative operator's chain is deep on the right,
+			// counted by the recursion below.
+			p.deeper(&links)
 		}
 		op := p.next()
 		if prec == precHas {
@@ -385,7 +416,10 @@ func (p *parser) startsSimple() bool {
 
 func (p *parser) app() Expr {
 	x := p.selectExpr()
+	links := 0
+	defer func() { p.leaveChain(links) }()
 	for p.startsSimple() {
+		p.deeper(&links)
 		a := p.applies.alloc()
 		a.Fn = x
 		a.Arg = p.selectExpr()
