@@ -76,9 +76,11 @@ type pkg struct {
 // Index maps attribute paths to packages. It is read-only once loaded and
 // safe for concurrent use.
 type Index struct {
-	version int
-	source  string
-	pkgs    map[string]*pkg
+	version  int
+	source   string
+	location string
+	revision string
+	pkgs     map[string]*pkg
 }
 
 // Version is the index file's "version" field (0 if absent).
@@ -86,6 +88,28 @@ func (ix *Index) Version() int { return ix.version }
 
 // Source names where the index was read from.
 func (ix *Index) Source() string { return ix.source }
+
+// Location is where the index was read from after redirects: the path,
+// or the final URL (a channel's packages.json.br redirects to its
+// release's).
+func (ix *Index) Location() string {
+	if ix.location == "" {
+		return ix.source
+	}
+	return ix.location
+}
+
+// Revision is the nixpkgs commit the index was generated from (its
+// positions are that commit's lines); "" when unknown.
+func (ix *Index) Revision() string { return ix.revision }
+
+// WithRevision returns the index with its revision set to rev; the
+// packages are shared (an Index is read-only).
+func (ix *Index) WithRevision(rev string) *Index {
+	cp := *ix
+	cp.revision = rev
+	return &cp
+}
 
 // Len is the number of attribute paths.
 func (ix *Index) Len() int { return len(ix.pkgs) }
@@ -131,6 +155,9 @@ type LoadOptions struct {
 	// StripPrefixes are removed from positions in addition to /nix/store
 	// paths (e.g. the absolute path of a local checkout, with a final "/").
 	StripPrefixes []string
+	// Revision, if known, is the nixpkgs commit the index was generated
+	// from (Index.Revision).
+	Revision string
 }
 
 // Load reads an index from a local path or an http(s) URL. Brotli is
@@ -138,6 +165,7 @@ type LoadOptions struct {
 // that does not start like JSON.
 func Load(ctx context.Context, source string, opts LoadOptions) (*Index, error) {
 	var body io.ReadCloser
+	location := source
 	brotliHint := strings.HasSuffix(source, ".br")
 	if u, err := url.Parse(source); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		brotliHint = strings.HasSuffix(u.Path, ".br")
@@ -163,6 +191,7 @@ func Load(ctx context.Context, source string, opts LoadOptions) (*Index, error) 
 		if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "br") {
 			brotliHint = true
 		}
+		location = resp.Request.URL.String()
 		body = resp.Body
 	} else {
 		f, err := os.Open(source)
@@ -176,13 +205,24 @@ func Load(ctx context.Context, source string, opts LoadOptions) (*Index, error) 
 	if brotliHint {
 		r = brotliReader(body)
 	}
-	return read(ctx, r, source, !brotliHint, opts)
+	ix, err := read(ctx, r, source, !brotliHint, opts)
+	if err != nil {
+		return nil, err
+	}
+	ix.location = location
+	return ix, nil
 }
 
 // Read reads an index (plain JSON, or brotli detected from the content) from
 // r; source names it in errors.
 func Read(r io.Reader, source string) (*Index, error) {
 	return read(context.Background(), r, source, true, LoadOptions{})
+}
+
+// ReadContext is Read with a context (which ends the parse) and options
+// (StripPrefixes, Revision; Client and UserAgent are not used).
+func ReadContext(ctx context.Context, r io.Reader, source string, opts LoadOptions) (*Index, error) {
+	return read(ctx, r, source, true, opts)
 }
 
 func read(ctx context.Context, r io.Reader, source string, sniff bool, opts LoadOptions) (*Index, error) {
@@ -203,7 +243,7 @@ func read(ctx context.Context, r io.Reader, source string, sniff bool, opts Load
 	if err != nil {
 		return nil, err
 	}
-	ix.source = source
+	ix.source, ix.revision = source, opts.Revision
 	return ix, nil
 }
 
