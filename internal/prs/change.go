@@ -66,10 +66,17 @@ type Narrowing struct {
 // from a failures.Failure (or a green probe) and a nixpkgs.Package.
 type Change struct {
 	Kind Kind
-	// File is the repository path and Line the meta.position line at the
-	// base commit.
+	// File is the repository path and Line the meta.position line at
+	// Revision.
 	File string
 	Line int
+	// Revision is the nixpkgs commit File and Line are from: the
+	// evaluation whose packages index located the derivation. "" means
+	// the base commit (unmark changes: the marker's recorded position).
+	// Publish reads the file at Revision, locates the derivation there,
+	// and carries the position to the base commit when the file changed
+	// in between (revision.go), or skips the change as OutcomeMoved.
+	Revision string
 	// Attrs are the attribute paths sharing the derivation, sorted.
 	Attrs []string
 	// Systems the marker covers (empty: every system).

@@ -208,9 +208,12 @@ type run struct {
 	skips     map[string]skipInfo
 	branches  map[string]string
 	contents  map[string]*string
-	logins    map[int64]string
-	res       *Result
-	index     map[string]int // first attr → index in res.Changes
+	// revContents are files at other commits (the evaluated revisions),
+	// by commit and path (revision.go).
+	revContents map[string]map[string]*string
+	logins      map[int64]string
+	res         *Result
+	index       map[string]int // first attr → index in res.Changes
 }
 
 // Publish publishes changes: it plans batches (see Plan), leaves out what an
@@ -819,14 +822,24 @@ func (r *run) recordMarkers(ctx context.Context, bp *botPR, b Batch, adopting bo
 	number := bp.Number
 	if b.Kind == KindMark {
 		changes := slices.Clone(b.Changes)
+		var p *openedDetails
+		if adopting || slices.ContainsFunc(changes, func(c Change) bool { return c.Revision != "" && c.Revision != r.baseSHA }) {
+			var err error
+			if p, err = r.planned(ctx, bp); err != nil {
+				return err
+			}
+		}
+		for i, c := range changes {
+			// A position from the evaluated revision (a run finishing a PR
+			// an earlier run opened): the branch's, at the base commit.
+			if pm, ok := p.marks()[c.Attr()]; ok && c.Revision != "" && c.Revision != r.baseSHA {
+				changes[i].File, changes[i].Line, changes[i].Revision = pm.File, pm.Line, ""
+			}
+		}
 		if adopting {
 			// The PR's markers as planned with its branch, for those whose
 			// changes this run does not have (the package fixed meanwhile,
 			// or a run that publishes nothing adopting it).
-			p, err := r.planned(ctx, bp)
-			if err != nil {
-				return err
-			}
 			for _, a := range bp.Attrs {
 				pm, ok := p.marks()[a]
 				if !ok || slices.ContainsFunc(changes, func(c Change) bool { return slices.Contains(c.Attrs, a) }) {
@@ -996,37 +1009,6 @@ func (r *run) listBranches(ctx context.Context) error {
 	}
 }
 
-// content returns a file at the base commit (nil: it does not exist).
-func (r *run) content(ctx context.Context, file string) (*string, error) {
-	if c, ok := r.contents[file]; ok {
-		return c, nil
-	}
-	var fc *github.RepositoryContent
-	err := r.call(ctx, "GET contents "+file, func(ctx context.Context) (resp *github.Response, err error) {
-		fc, _, resp, err = r.gh.Contents.GetContents(ctx, r.o.Owner, r.o.Repo, file, &github.RepositoryContentGetOptions{Ref: r.baseSHA})
-		return resp, err
-	})
-	if statusOf(err) == http.StatusNotFound {
-		r.contents[file] = nil
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if fc == nil || fc.GetType() != "file" {
-		return nil, fmt.Errorf("%s is not a file", file)
-	}
-	if fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
-		return nil, fmt.Errorf("%s: too large for the contents API (%d bytes)", file, fc.GetSize())
-	}
-	s, err := fc.GetContent()
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", file, err)
-	}
-	r.contents[file] = &s
-	return &s, nil
-}
-
 // publishBatch edits, commits, opens and finishes one PR.
 func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	res := PRResult{Kind: b.Kind, Branch: b.Branch, Attrs: b.Attrs(), Title: Title(b)}
@@ -1052,10 +1034,23 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 			contents[f] = *c
 		}
 	}
-	files, outcomes := applyEdits(b, contents)
+	// Positions from another revision (the evaluation's index) are
+	// carried to the base commit first (revision.go).
+	carried, origin, pre, err := r.carry(ctx, b, contents)
+	if err != nil {
+		return fail(err)
+	}
+	files, edits := applyEdits(carried, contents)
+	outcomes := maps.Clone(pre)
+	for i, o := range edits {
+		outcomes[origin[i]] = o
+	}
 	var included []Change
 	for i, c := range b.Changes {
 		o := outcomes[i]
+		if j := slices.Index(origin, i); j >= 0 {
+			c = carried.Changes[j] // its position at the base commit
+		}
 		r.set(c, o)
 		if o.Outcome == OutcomeIncluded {
 			included = append(included, c)
