@@ -1,0 +1,122 @@
+package nixedit
+
+// The marker: what markbot writes into a derivation's meta (Marker, its
+// validation, the format of its comment) and the answers of Mark, Unmark
+// and Narrow.
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Marker is what markbot writes into a derivation's meta.
+type Marker struct {
+	// Systems are the failing systems; empty means every system.
+	Systems []string
+	// BuildURL is the failing Hydra build, e.g. https://hydra.nixos.org/build/312345678.
+	BuildURL string
+	// Since is the day the failure started, YYYY-MM-DD.
+	Since string
+}
+
+// ErrAlreadyBroken is Mark's answer when the derivation is already marked
+// broken on every system asked for.
+var ErrAlreadyBroken = errors.New("already marked broken")
+
+// ErrNotMarked is Unmark's answer when the derivation carries no markbot
+// marker.
+var ErrNotMarked = errors.New("not marked by markbot")
+
+// RefusedError is Mark's answer for a file or shape it will not edit.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "refused: " + e.Reason }
+
+// HumanChangedError is Unmark's answer when markbot's marker is there but a
+// human has edited it: it is theirs now.
+type HumanChangedError struct{ Reason string }
+
+func (e *HumanChangedError) Error() string { return "changed by a human: " + e.Reason }
+
+var buildURLRe = regexp.MustCompile(`^https?://[^/\s]+(/[^\s]*)?/build/[0-9]+$`)
+
+// Validate checks the marker's fields.
+func (m Marker) Validate() error {
+	u, err := url.Parse(m.BuildURL)
+	if err != nil || !buildURLRe.MatchString(m.BuildURL) || u.Host == "" {
+		return fmt.Errorf("build URL %q is not a Hydra build URL like https://hydra.nixos.org/build/312345678", m.BuildURL)
+	}
+	if _, err := time.Parse(time.DateOnly, m.Since); err != nil {
+		return fmt.Errorf("since %q is not a date like 2026-11-25", m.Since)
+	}
+	for _, s := range m.Systems {
+		if err := CheckSystem(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The marker's comment. Mark writes, Unmark reads:
+//
+//	# markbot: broken since 2026-11-25, URL (log: URL/log)
+//	# markbot: broken on x86_64-darwin, aarch64-darwin since 2026-11-25, URL (log: URL/log)
+//	# markbot: also broken on x86_64-linux since 2026-11-25, URL (log: URL/log)
+//
+// the first above `broken = true;`, the second above `broken = COND;` for
+// those systems, the third above a human's `broken = X;` that markbot
+// turned into `broken = X || COND;`. Any may end in ", added the stdenv
+// argument" when Mark had to add stdenv to the file's formals for its
+// condition. Unmark takes out only what matches the comment exactly.
+var commentRe = regexp.MustCompile(`^# markbot: (also )?broken (?:on ([a-z0-9_]+-[a-z0-9]+(?:, [a-z0-9_]+-[a-z0-9]+)*) )?since ([0-9]{4}-[0-9]{2}-[0-9]{2}), (\S+) \(log: (\S+)\)(, added the stdenv argument)?$`)
+
+const stdenvNote = ", added the stdenv argument"
+
+func (m Marker) comment(combined bool, addedStdenv bool) string {
+	var b strings.Builder
+	b.WriteString("# markbot: ")
+	if combined {
+		b.WriteString("also ")
+	}
+	b.WriteString("broken")
+	if systems := normalizeSystems(m.Systems); len(systems) > 0 {
+		b.WriteString(" on " + strings.Join(systems, ", "))
+	}
+	b.WriteString(" since " + m.Since + ", " + m.BuildURL + " (log: " + m.BuildURL + "/log)")
+	if addedStdenv {
+		b.WriteString(stdenvNote)
+	}
+	return b.String()
+}
+
+type parsedComment struct {
+	combined    bool
+	systems     []string
+	since       string
+	addedStdenv bool
+}
+
+func parseComment(text string) (parsedComment, bool) {
+	m := commentRe.FindStringSubmatch(text)
+	if m == nil || m[5] != m[4]+"/log" {
+		return parsedComment{}, false
+	}
+	pc := parsedComment{combined: m[1] != "", since: m[3], addedStdenv: m[6] != ""}
+	if m[2] != "" {
+		pc.systems = strings.Split(m[2], ", ")
+		for _, s := range pc.systems {
+			if CheckSystem(s) != nil {
+				return parsedComment{}, false
+			}
+		}
+		if !slices.Equal(pc.systems, normalizeSystems(pc.systems)) {
+			return parsedComment{}, false
+		}
+	}
+	return pc, true
+}
