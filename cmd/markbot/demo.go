@@ -97,7 +97,9 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	say("nixpkgs/unstable has %d evaluations, five days apart. In them cmatrix, figlet and sl fail everywhere,", demo.Evaluations)
 	say("pv fails on Darwin only, python3{12,13}Packages.requests on x86_64-linux, python312Packages.httpx")
 	say("fails while python313Packages.httpx (same file) builds, lzip is flaky, units only fails through a")
-	say("dependency and fd's builds were aborted. markbot reads them and opens pull requests:\n")
+	say("dependency and fd's builds were aborted. Since the newest evaluation a human has moved figlet's lines")
+	say("on master: markbot reads each file at the revision its packages index is from and carries the position")
+	say("to master (figlet's by %d lines). It reads them and opens pull requests:\n", demo.MovedLines)
 	sum, err := runCycle(ctx, cfg, false, log, stderr)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ func TestDemo(t *testing.T) {
 		"3 PRs opened",
 		"treewide: mark 3 packages broken on Hydra",
 		"+    broken = stdenv.hostPlatform.isDarwin;",
+		"@@ -49,5 +49,7 @@", // figlet's marker, where figlet is on master
 		"+  stdenv,",
 		"<!-- markbot {",
 		"#1 merged by alice-nix",

@@ -18,7 +18,6 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
-	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
@@ -108,20 +107,11 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		return nil, err
 	}
 	project, jobset := cfg.Hydra.JobsetParts()
-	// The packages index (~100 MB from the channel) is loaded at most once
-	// a run, and only when the marking or the revert side needs it.
-	var loaded *nixpkgs.Index
-	index := func(ctx context.Context) (bot.Index, error) {
-		if loaded == nil {
-			idx, err := nixpkgs.Load(ctx, cfg.Packages.Source, cfg.PackagesLoadOptions())
-			if err != nil {
-				return nil, err
-			}
-			loaded = idx
-		}
-		return loaded, nil
-	}
-	sum, cerr := bot.Cycle(ctx, hc, index, pub, bot.Options{
+	// The packages index (~100 MB) is loaded at most once a run, and only
+	// when the marking or the revert side needs it: the newest
+	// evaluation's (its tarball job's), else packages.source's.
+	index := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
+	sum, cerr := bot.Cycle(ctx, hc, index.Index, pub, bot.Options{
 		Project: project, Jobset: jobset,
 		Evaluations: cfg.Hydra.Evaluations,
 		Policy:      cfg.FailuresPolicy(),
@@ -146,7 +136,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		ProbeProject: pp, ProbeJobset: pj, Cache: cache,
 		Local:   localBuilder(cfg),
 		Systems: cfg.Policy.Systems, Every: cfg.Probe.Every, Master: sum.Latest,
-		Index: index, Log: log,
+		Index: func(ctx context.Context) (bot.Index, error) { return index.Index(ctx, sum.Latest) }, Log: log,
 	})
 	sum.Revert = rsum
 	if rerr != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 	"github.com/nixpkgs-markbot/markbot/internal/nixedit"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
 )
 
 const examples = "../../examples"
@@ -232,7 +233,8 @@ func slicesEqual(a, b []string) bool {
 }
 
 // TestRunLoadsIndexOnce: a run whose marking and revert sides both need
-// the packages index downloads it once.
+// the packages index downloads it once: the newest evaluation's, from
+// Hydra (packages.source is not read).
 func TestRunLoadsIndexOnce(t *testing.T) {
 	w, err := demo.NewWorld()
 	if err != nil {
@@ -264,9 +266,65 @@ func TestRunLoadsIndexOnce(t *testing.T) {
 	if sum.Revert == nil || len(sum.Revert.Changes) == 0 {
 		t.Fatalf("the second cycle proposed no revert: %+v", sum.Revert)
 	}
-	if n := loads.Load(); n != 1 {
-		t.Errorf("the packages index was downloaded %d times in one run, want 1", n)
+	if n, fallback := w.IndexDownloads(), loads.Load(); n != 2 || fallback != 0 {
+		t.Errorf("in two runs the evaluation's packages index was downloaded %d times, packages.source %d; want 2 and 0", n, fallback)
 	}
+}
+
+// TestRunFallsBackToPackagesSource: when the newest evaluation has no
+// tarball job, a run locates with packages.source, warns naming both
+// revisions, and still carries figlet's position (moved on master since)
+// from the channel's revision (its git-revision file) to master.
+func TestRunFallsBackToPackagesSource(t *testing.T) {
+	w, err := demo.NewWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	newest := demo.FirstEval + demo.Evaluations - 1
+	w.MasterHydra.Inject(fmt.Sprintf("/eval/%d/job/tarball", newest), hydratest.Fault{Kind: hydratest.FaultStatus, Status: http.StatusNotFound, Times: 100})
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Hydra.RequestsPerSecond = 1000
+	var errb bytes.Buffer
+	sum, err := runCycle(context.Background(), cfg, false, cliLogger(&errb, false), &errb)
+	if err != nil {
+		t.Fatalf("cycle: %v\n%s", err, errb.String())
+	}
+	for _, want := range []string{fmt.Sprintf("no packages index from evaluation %d (revision %s)", newest, w.Revisions[len(w.Revisions)-1]),
+		"packages.source (revision " + w.Channel + ")", "no tarball job"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("the log does not say %q:\n%s", want, errb.String())
+		}
+	}
+	if n := w.IndexDownloads(); n != 0 {
+		t.Errorf("the evaluation's index was downloaded %d times", n)
+	}
+	if sum.Publish == nil || sum.Publish.Count(prs.OutcomeIncluded) != 5 {
+		t.Fatalf("publish: %+v", sum.Publish)
+	}
+	master, err := w.GitHub.File("master", demo.MovedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range w.GitHub.PullRequests() {
+		if !strings.Contains(pr.Body, "`figlet`") {
+			continue
+		}
+		got, err := w.GitHub.File(pr.HeadSHA, demo.MovedFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// figlet's position is line 40 in the index; master has it lower.
+		want, err := nixedit.Unmark(demo.MovedFile, got, 40+demo.MovedLines)
+		if err != nil || string(want) != string(master) {
+			t.Errorf("figlet's marker is not at line %d of master's file: %v\n%s", 40+demo.MovedLines, err, got)
+		}
+		return
+	}
+	t.Error("no pull request marks figlet")
 }
 
 // TestRunLocalProbe: with probe.build_command and no Hydra probe jobset, a

@@ -126,7 +126,7 @@ func TestCycleDropsPackagesGreenOnMaster(t *testing.T) {
 		"figlet":  {"x86_64-linux": 0, "aarch64-linux": 1},
 		"pv":      amendOn(0, amendLinux...), // marked for darwin only, not built there
 	}
-	index := func(context.Context) (Index, error) { return idx, nil }
+	index := func(context.Context, *hydra.EvalRecords) (Index, error) { return idx, nil }
 	cycle := func() *Summary {
 		t.Helper()
 		sum, err := Cycle(ctx, hc, index, pub, Options{Project: "nixpkgs", Jobset: "trunk", Evaluations: 1,

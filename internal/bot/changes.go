@@ -21,6 +21,9 @@ import (
 type Index interface {
 	Lookup(attr string) (nixpkgs.Package, bool)
 	Attrs() []string
+	// Revision is the nixpkgs commit the positions are from ("" when
+	// unknown: taken as the base commit's).
+	Revision() string
 }
 
 // Skipped is a persistent failure that is not proposed, and why.
@@ -37,7 +40,8 @@ func (s Skipped) String() string { return strings.Join(s.Attrs, ", ") + ": " + s
 // so its systems are only those on which every attribute of the derivation
 // that Hydra built in the newest evaluation fails persistently; attributes
 // Hydra does not build are not counted. newest is the newest evaluation's
-// records; buildURL renders a build's link.
+// records; buildURL renders a build's link. Each change carries the
+// index's revision: its position is that commit's line.
 func MarkChanges(res failures.Result, newest *hydra.EvalRecords, idx Index, buildURL func(int64) string) ([]prs.Change, []Skipped) {
 	if res.MassBreakage != nil {
 		return nil, nil
@@ -155,6 +159,7 @@ func MarkChanges(res failures.Result, newest *hydra.EvalRecords, idx Index, buil
 			Kind:        prs.KindMark,
 			File:        g.file,
 			Line:        g.line,
+			Revision:    idx.Revision(),
 			Attrs:       attrs,
 			Systems:     systems,
 			Since:       first.FailingSince,

@@ -21,6 +21,8 @@ func (ix fakeIndex) Lookup(attr string) (nixpkgs.Package, bool) {
 	return p, ok
 }
 
+func (ix fakeIndex) Revision() string { return "" }
+
 func (ix fakeIndex) Attrs() []string {
 	var out []string
 	for a := range ix {

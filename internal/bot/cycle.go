@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
@@ -70,12 +73,17 @@ type Summary struct {
 	Revert *RevertSummary
 }
 
+// IndexFunc loads the packages index to locate the failures of the
+// evaluation newest (nil: none read) with; IndexSource.Index is one.
+type IndexFunc func(ctx context.Context, newest *hydra.EvalRecords) (Index, error)
+
 // Cycle runs one reconcile cycle: observe Hydra, decide, locate, and
 // publish the marking pull requests. index is called only when there is a
-// failure to locate (loading the packages index costs a ~100 MB download).
-// Each step is logged with its own fields; an error stops the cycle, and
-// the next cycle resumes where this one stopped (every step is idempotent).
-func Cycle(ctx context.Context, h Hydra, index func(context.Context) (Index, error), pub Publisher, o Options) (*Summary, error) {
+// failure to locate (loading the packages index costs a ~100 MB download),
+// with the newest evaluation read. Each step is logged with its own
+// fields; an error stops the cycle, and the next cycle resumes where this
+// one stopped (every step is idempotent).
+func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Options) (*Summary, error) {
 	log := o.Log
 	if log == nil {
 		log = logrus.StandardLogger()
@@ -116,7 +124,7 @@ func Cycle(ctx context.Context, h Hydra, index func(context.Context) (Index, err
 	}
 
 	// Locate.
-	idx, err := index(ctx)
+	idx, err := index(ctx, records[0])
 	if err != nil {
 		return nil, fmt.Errorf("locate: loading the packages index: %w", err)
 	}
@@ -200,4 +208,119 @@ func withoutMarked(changes []prs.Change, skipped []Skipped, markers []state.Mark
 		return false
 	})
 	return kept, skipped
+}
+
+// PackagesHydra is what IndexSource needs of Hydra (*hydra.Client).
+type PackagesHydra interface {
+	EvalPackages(ctx context.Context, evalID int64, maxBytes int64) (io.ReadCloser, *hydra.TarballInfo, error)
+}
+
+// IndexSource chooses the packages index a run locates with. First the
+// newest evaluation's own: the packages.json.br its tarball job built
+// (pkgs/top-level/make-tarball.nix), whose positions are the lines of the
+// evaluated revision (hydra.EvalRecords.Revision). When Hydra has none
+// (no tarball job, its build unfinished or failed) or it cannot be read,
+// the fallback: packages.source, the channel's packages.json.br, which
+// lags master (the channel advances only when its aggregate job
+// succeeds), with a warning naming both revisions. The channel's
+// revision is its git-revision file (nixpkgs.ChannelRevision), "" when it
+// cannot be read. One index is loaded per run; Index is safe for
+// concurrent use.
+type IndexSource struct {
+	// Hydra serves the evaluations' tarball builds (nil: the fallback
+	// only).
+	Hydra PackagesHydra
+	// Fallback is packages.source: a path or URL for nixpkgs.Load.
+	Fallback string
+	Load     nixpkgs.LoadOptions
+	// MaxBytes caps the decompressed packages.json read from Hydra (0:
+	// hydra.DefaultMaxPackagesBytes).
+	MaxBytes int64
+	Log      logrus.FieldLogger
+
+	mu     sync.Mutex
+	loaded *nixpkgs.Index
+}
+
+// Index returns the run's packages index, loading it the first time: the
+// evaluation newest's (nil: none read, the fallback's).
+func (s *IndexSource) Index(ctx context.Context, newest *hydra.EvalRecords) (Index, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded != nil {
+		return s.loaded, nil
+	}
+	log := s.Log
+	if log == nil {
+		log = logrus.StandardLogger()
+	}
+	var why error
+	if newest != nil && s.Hydra != nil {
+		idx, err := s.fromEvaluation(ctx, newest)
+		if err == nil {
+			s.loaded = idx
+			return idx, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		why = err
+	}
+	idx, err := nixpkgs.Load(ctx, s.Fallback, s.Load)
+	if err != nil {
+		if why != nil {
+			return nil, fmt.Errorf("%w (and the evaluation's: %v)", err, why)
+		}
+		return nil, err
+	}
+	rev, rerr := nixpkgs.ChannelRevision(ctx, idx.Location(), s.Load)
+	if rerr != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		rev = ""
+	}
+	idx = idx.WithRevision(rev)
+	s.loaded = idx
+	f := logrus.Fields{"source": s.Fallback, "channel_revision": orUnknown(rev)}
+	if rerr != nil {
+		f["channel_revision_error"] = rerr.Error()
+	}
+	if newest == nil || s.Hydra == nil {
+		log.WithFields(f).Info("locate: packages index from packages.source")
+		return idx, nil
+	}
+	f["eval"], f["eval_revision"] = newest.Eval, orUnknown(newest.Revision)
+	log.WithFields(f).WithError(why).Warn(fmt.Sprintf("locate: no packages index from evaluation %d (revision %s): using packages.source (revision %s), which may lag it; positions that moved in between are carried to the base branch or skipped",
+		newest.Eval, orUnknown(newest.Revision), orUnknown(rev)))
+	return idx, nil
+}
+
+// fromEvaluation reads the packages index of the evaluation's tarball job.
+func (s *IndexSource) fromEvaluation(ctx context.Context, e *hydra.EvalRecords) (*nixpkgs.Index, error) {
+	rc, info, err := s.Hydra.EvalPackages(ctx, e.Eval, s.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	o := s.Load
+	o.Revision = e.Revision
+	idx, err := nixpkgs.ReadContext(ctx, rc, info.URL, o)
+	if err != nil {
+		return nil, err
+	}
+	log := s.Log
+	if log == nil {
+		log = logrus.StandardLogger()
+	}
+	log.WithFields(logrus.Fields{"eval": e.Eval, "eval_revision": orUnknown(e.Revision), "build": info.Build,
+		"url": info.URL, "packages": idx.Len(), "verified": info.Verified}).Info("locate: packages index of the evaluation")
+	return idx, nil
+}
+
+func orUnknown(rev string) string {
+	if rev == "" {
+		return "unknown"
+	}
+	return rev
 }

@@ -57,6 +57,10 @@ func Attrs() ([]string, error) {
 //   - lzip flaky (a success in between), units failing only through a
 //     dependency (status 2), fd aborted (3): never marked;
 //   - everything else building.
+//
+// The evaluations are of commits of the demo's repository (World), and
+// after the newest one figlet's file gains MovedLines lines above its
+// position on master: its marker goes where the derivation is on master.
 func status(attr, system string, e int) (int, int) {
 	darwin := strings.HasSuffix(system, "darwin")
 	switch attr {
@@ -92,8 +96,22 @@ const FirstEval = 1820000
 
 // History returns the master jobset's history (nixpkgs/unstable) over the
 // sample tree: four evaluations, five days apart, with build logs for the
-// failures.
-func History() (*hydratest.Static, error) {
+// failures (HistoryAt without revisions).
+func History() (*hydratest.Static, error) { return HistoryAt(nil, nil) }
+
+// TarballBuild is the id of the first evaluation's tarball build (the
+// others follow).
+const TarballBuild = 299000000
+
+// HistoryAt is History with, for each evaluation e, a succeeded tarball job
+// build (nixpkgs' make-tarball.nix, as hydratest models it) of revision
+// revisions[e] whose packages.json.br compresses packagesJSON: what the
+// locate step reads. No revisions: no tarball builds. (The evaluations'
+// own nixpkgs inputs are hydratest's; World gives them the revisions.)
+func HistoryAt(revisions []string, packagesJSON []byte) (*hydratest.Static, error) {
+	if len(revisions) != 0 && len(revisions) != Evaluations {
+		return nil, fmt.Errorf("demo: %d revisions for %d evaluations", len(revisions), Evaluations)
+	}
 	attrs, err := Attrs()
 	if err != nil {
 		return nil, err
@@ -120,6 +138,10 @@ func History() (*hydratest.Static, error) {
 				}
 				members = append(members, b)
 			}
+		}
+		if len(revisions) > 0 {
+			members = append(members, hydratest.NewTarballBuild(hydratest.TarballSpec{ID: int64(TarballBuild + e), Revision: revisions[e],
+				Time: ts - 3600, Packages: packagesJSON, Project: "nixpkgs", Jobset: "unstable"}))
 		}
 		s.AddEval(int64(FirstEval+e), ts, members...)
 	}

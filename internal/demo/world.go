@@ -3,11 +3,13 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
@@ -20,9 +22,22 @@ const ProbeJobset = "nixpkgs/unstable-allow-broken"
 // World is the demo's offline world: a fake Hydra serving the master and
 // probe jobsets at one URL, a fake GitHub whose repository holds the
 // sample tree, and a configuration for markbot pointing at both.
+//
+// The master jobset's evaluations are of real commits of the fake
+// repository (Revisions): the sample tree as seeded, then one commit per
+// later evaluation; each has a tarball job whose packages.json.br is the
+// sample index (HistoryAt), which the locate step reads. After the newest
+// evaluation a human moves lines of figlet's file on master (MovedFile),
+// so the locate step must carry figlet's position from the evaluated
+// revision to master. The fallback index (packages.source) is the seed's,
+// with its git-revision file beside it, as on channels.nixos.org.
 type World struct {
 	Master, Probe *hydratest.Static
-	HydraURL      string
+	// Revisions are the master evaluations' nixpkgs revisions, oldest
+	// first; Channel is the channel index's (the seed commit).
+	Revisions []string
+	Channel   string
+	HydraURL  string
 	// HydraFaults wraps the fake Hydra: tests inject faults by request
 	// count there (none by default).
 	HydraFaults *hydratest.Faults
@@ -31,33 +46,23 @@ type World struct {
 	Dir    string
 	Config string // path of markbot.yaml in Dir
 
+	// MasterHydra is the master jobset's fake (behind HydraFaults): tests
+	// inject faults by path there.
+	MasterHydra *hydratest.Fake
+
 	hydra   *httptest.Server
 	probeID int64
 }
 
 // NewWorld starts the fakes and writes the configuration. Close it.
 func NewWorld() (*World, error) {
-	master, err := History()
-	if err != nil {
-		return nil, err
-	}
-	w := &World{Master: master, Probe: hydratest.NewStatic("nixpkgs", "unstable-allow-broken"), probeID: 1900000}
-	// The probe jobset builds every package, the marked ones too; its first
-	// evaluation is as old as master's newest, so it proves nothing about
-	// markers made later.
-	w.AddProbeEval(time.Unix(Start+int64(Evaluations-1)*5*day, 0), nil)
-	w.HydraFaults = hydratest.NewFaults(hydratest.Multi(hydratest.New(master), hydratest.New(w.Probe)))
-	w.hydra = httptest.NewServer(w.HydraFaults)
-	w.HydraURL = w.hydra.URL
-
+	w := &World{Probe: hydratest.NewStatic("nixpkgs", "unstable-allow-broken"), probeID: 1900000}
 	seed, err := SeedFiles()
 	if err != nil {
-		w.Close()
 		return nil, err
 	}
 	users, err := Maintainers()
 	if err != nil {
-		w.Close()
 		return nil, err
 	}
 	w.GitHub, err = githubtest.Start(githubtest.Options{SeedFiles: seed, Users: users, BotLogin: "markbot[bot]"})
@@ -65,12 +70,35 @@ func NewWorld() (*World, error) {
 		w.Close()
 		return nil, err
 	}
-	if w.Dir, err = os.MkdirTemp("", "markbot-demo-"); err != nil {
+	if err := w.history(seed[MovedFile]); err != nil {
 		w.Close()
 		return nil, err
 	}
 	index, err := PackagesJSON()
 	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if w.Master, err = HistoryAt(w.Revisions, index); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	// The probe jobset builds every package, the marked ones too; its first
+	// evaluation is as old as master's newest, so it proves nothing about
+	// markers made later.
+	w.AddProbeEval(time.Unix(Start+int64(Evaluations-1)*5*day, 0), nil)
+	w.MasterHydra = hydratest.New(&revised{Static: w.Master, revs: w.revisionsByEval(), packages: index})
+	w.HydraFaults = hydratest.NewFaults(hydratest.Multi(w.MasterHydra, hydratest.New(w.Probe)))
+	w.hydra = httptest.NewServer(w.HydraFaults)
+	w.HydraURL = w.hydra.URL
+
+	if w.Dir, err = os.MkdirTemp("", "markbot-demo-"); err != nil {
+		w.Close()
+		return nil, err
+	}
+	// The channel's git-revision beside its packages.json (ChannelRevision).
+	if err := os.WriteFile(filepath.Join(w.Dir, "git-revision"), []byte(w.Channel+"\n"), 0o644); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -101,6 +129,110 @@ state:
 		return nil, err
 	}
 	return w, nil
+}
+
+// MovedFile is the package file a human edits on master after the newest
+// evaluation, moving figlet's position down by MovedLines lines.
+const MovedFile = "pkgs/by-name/fi/figlet/package.nix"
+
+// MovedLines is how far figlet's position moves on master.
+const MovedLines = 3
+
+// history makes the commits the master evaluations are of: the seed for
+// the first, one commit each for the others (merges touching no sample
+// file), then the edit of MovedFile on master.
+func (w *World) history(figlet string) error {
+	seedRev, ok := w.GitHub.Ref("master")
+	if !ok {
+		return fmt.Errorf("demo: the fake GitHub has no master")
+	}
+	w.Channel = seedRev
+	w.Revisions = []string{seedRev}
+	for e := 1; e < Evaluations; e++ {
+		rev, err := w.GitHub.Commit("master", fmt.Sprintf("Merge pull request #%d from someone/elsewhere\n\nTouches no file of the sample tree.", 400000+e), nil)
+		if err != nil {
+			return fmt.Errorf("demo: commit for evaluation %d: %w", FirstEval+e, err)
+		}
+		w.Revisions = append(w.Revisions, rev)
+	}
+	moved, err := moveFiglet(figlet)
+	if err != nil {
+		return err
+	}
+	_, err = w.GitHub.Commit("master", "figlet: run the version check after installing", map[string]*string{MovedFile: &moved})
+	return err
+}
+
+// moveFiglet adds an install check to figlet above its meta: MovedLines
+// lines before the position (meta.description).
+func moveFiglet(src string) (string, error) {
+	const at = "  doCheck = true;\n"
+	if !strings.Contains(src, at) || !strings.Contains(src, "  fetchpatch,\n") {
+		return "", fmt.Errorf("demo: %s is not as the demo expects", MovedFile)
+	}
+	src = strings.Replace(src, "  fetchpatch,\n", "  fetchpatch,\n  versionCheckHook,\n", 1)
+	return strings.Replace(src, at, at+"  doInstallCheck = true;\n  nativeInstallCheckInputs = [ versionCheckHook ];\n", 1), nil
+}
+
+func (w *World) revisionsByEval() map[int64]string {
+	out := map[int64]string{}
+	for e, rev := range w.Revisions {
+		out[int64(FirstEval+e)] = rev
+	}
+	return out
+}
+
+// revised is the master jobset with its evaluations' nixpkgs inputs at the
+// fake repository's commits, and their packages.json (that of every
+// evaluation: the sample tree's positions hold at every revision).
+type revised struct {
+	*hydratest.Static
+	revs     map[int64]string
+	packages []byte
+}
+
+// Packages implements hydratest.Scenario.
+func (r *revised) Packages(eval int64) ([]byte, bool) {
+	if _, ok := r.revs[eval]; !ok {
+		return nil, false
+	}
+	return r.packages, true
+}
+
+// Evals implements hydratest.Scenario.
+func (r *revised) Evals() []hydratest.EvalInfo {
+	out := r.Static.Evals()
+	for i := range out {
+		rev, ok := r.revs[out[i].ID]
+		if !ok {
+			continue
+		}
+		inputs := maps.Clone(out[i].Inputs)
+		in := inputs["nixpkgs"]
+		in.Revision = &rev
+		inputs["nixpkgs"] = in
+		out[i].Inputs = inputs
+	}
+	return out
+}
+
+// IndexDownloads is how many times the master evaluations' packages.json.br
+// (their tarball builds' json-br products) were downloaded.
+func (w *World) IndexDownloads() int {
+	n := 0
+	for e := range Evaluations {
+		id := int64(TarballBuild + e)
+		b, ok := w.Master.Build(id)
+		if !ok {
+			continue
+		}
+		for i, p := range b.Products {
+			if p.Subtype == "json-br" {
+				n += w.MasterHydra.Hits(fmt.Sprintf("/build/%d/download/%d/%s", id, i+1, p.Name))
+			}
+		}
+	}
+	return n
 }
 
 // Close stops the fakes and removes the demo's files.
