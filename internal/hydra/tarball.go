@@ -439,22 +439,6 @@ func decodeNixBase32(s string, size int) ([]byte, bool) {
 	return out, true
 }
 
-// encodeNixBase32 is Nix's printHash32, for tests and messages.
-func encodeNixBase32(h []byte) string {
-	n := nixBase32Len(len(h))
-	var sb strings.Builder
-	for k := n - 1; k >= 0; k-- {
-		b := k * 5
-		i, j := b/8, uint(b%8)
-		c := h[i] >> j
-		if i < len(h)-1 {
-			c |= h[i+1] << (8 - j)
-		}
-		sb.WriteByte(nixBase32[c&0x1f])
-	}
-	return sb.String()
-}
-
 // productInt is an integer Hydra may write as a number or a string.
 type productInt int64
 

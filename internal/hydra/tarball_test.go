@@ -1,9 +1,9 @@
-package hydra
+package hydra_test
 
 // Tests of EvalPackages (the locate step's index from the evaluation's
 // tarball job) against a handler written from Hydra's controllers
 // (JobsetEval.pm `job`, Build.pm `build`, `download`,
-// `download_by_type`), and of ParseSHA256.
+// `download_by_type`) and against hydratest's fake, and of hydra.ParseSHA256.
 
 import (
 	"bytes"
@@ -27,6 +27,9 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/sirupsen/logrus"
+
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 )
 
 // tarballHydra serves one evaluation's tarball job as Hydra does.
@@ -149,16 +152,34 @@ func (h *tarballHydra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func tarballClient(t testing.TB, url string) *Client {
+func tarballClient(t testing.TB, url string) *hydra.Client {
 	t.Helper()
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	c, err := New(Options{BaseURL: url, Rate: 1000, Burst: 10, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		IdleTimeout: 2 * time.Second, MaxAttempts: 3, Logger: l})
+	silent := logrus.New()
+	silent.SetOutput(io.Discard)
+	c, err := hydra.New(hydra.Options{BaseURL: url, Rate: 1000, Burst: 10, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		IdleTimeout: 2 * time.Second, MaxAttempts: 3, Logger: silent})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// encodeNixBase32 is Nix's printHash32 (libutil/hash.cc), written here
+// again to check hydra.ParseSHA256 against.
+func encodeNixBase32(h []byte) string {
+	const alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
+	n := (len(h)*8-1)/5 + 1
+	var sb strings.Builder
+	for k := n - 1; k >= 0; k-- {
+		b := k * 5
+		i, j := b/8, uint(b%8)
+		c := h[i] >> j
+		if i < len(h)-1 {
+			c |= h[i+1] << (8 - j)
+		}
+		sb.WriteByte(alphabet[c&0x1f])
+	}
+	return sb.String()
 }
 
 const samplePackages = `{"version":"2","packages":{"hello":{"name":"hello-2.12","pname":"hello","meta":{"position":"pkgs/by-name/he/hello/package.nix:30"}}}}`
@@ -169,9 +190,9 @@ func TestEvalPackages(t *testing.T) {
 		name    string
 		mod     func(h *tarballHydra)
 		max     int64
-		want    string         // the JSON read ("" when an error is wanted)
-		problem TarballProblem // a *TarballError
-		is      error          // errors.Is
+		want    string               // the JSON read ("" when an error is wanted)
+		problem hydra.TarballProblem // a *hydra.TarballError
+		is      error                // errors.Is
 		errHas  string
 		msgHas  string // a second thing the error says
 		readErr error  // the error while reading (the decompressed cap)
@@ -196,23 +217,23 @@ func TestEvalPackages(t *testing.T) {
 			h.jobs = map[string]int64{"nixpkgs.tarball": 70}
 		}},
 		{name: "retried after a 500", want: samplePackages, mod: func(h *tarballHydra) { h.fail500 = 1 }},
-		{name: "no tarball job", problem: TarballNoJob, is: ErrNoEvalPackages, noGet: true,
+		{name: "no tarball job", problem: hydra.TarballNoJob, is: hydra.ErrNoEvalPackages, noGet: true,
 			errHas: "no tarball job (tarball, nixpkgs.tarball): GET ",
 			msgHas: "/eval/7/job/tarball: This evaluation has no job with the specified name.",
 			mod:    func(h *tarballHydra) { h.jobs = map[string]int64{} }},
-		{name: "unfinished", problem: TarballUnfinished, is: ErrNoEvalPackages, noGet: true, errHas: "/build/70",
+		{name: "unfinished", problem: hydra.TarballUnfinished, is: hydra.ErrNoEvalPackages, noGet: true, errHas: "/build/70",
 			mod: func(h *tarballHydra) { h.builds[70]["finished"], h.builds[70]["buildstatus"] = 0, nil }},
-		{name: "failed", problem: TarballFailed, is: ErrNoEvalPackages, noGet: true, errHas: "build 70: failed",
+		{name: "failed", problem: hydra.TarballFailed, is: hydra.ErrNoEvalPackages, noGet: true, errHas: "build 70: failed",
 			mod: func(h *tarballHydra) { h.builds[70]["buildstatus"] = 1 }},
-		{name: "no json-br product", problem: TarballNoProduct, is: ErrNoEvalPackages, noGet: true,
+		{name: "no json-br product", problem: hydra.TarballNoProduct, is: hydra.ErrNoEvalPackages, noGet: true,
 			mod: func(h *tarballHydra) { delete(h.builds[70]["buildproducts"].(map[string]any), "2") }},
-		{name: "sha256 mismatch", is: ErrChecksum, errHas: "/build/70/download/2/packages.json.br", mod: func(h *tarballHydra) {
+		{name: "sha256 mismatch", is: hydra.ErrChecksum, errHas: "/build/70/download/2/packages.json.br", mod: func(h *tarballHydra) {
 			h.product(70, "2")["sha256hash"] = hexSHA([]byte("something else"))
 		}},
 		{name: "malformed sha256hash", errHas: "is not a SHA-256", noGet: true, mod: func(h *tarballHydra) {
 			h.product(70, "2")["sha256hash"] = "md5:1234"
 		}},
-		{name: "filesize over the cap", max: 10, is: ErrTooLarge, noGet: true},
+		{name: "filesize over the cap", max: 10, is: hydra.ErrTooLarge, noGet: true},
 		{name: "more bytes than filesize", errHas: "more than the", mod: func(h *tarballHydra) {
 			h.product(70, "2")["filesize"] = 5
 			h.product(70, "2")["sha256hash"] = nil
@@ -221,10 +242,10 @@ func TestEvalPackages(t *testing.T) {
 			p := h.product(70, "2")
 			p["filesize"] = p["filesize"].(int) + 3
 		}},
-		{name: "over the cap without a filesize", max: 10, is: ErrTooLarge, mod: func(h *tarballHydra) {
+		{name: "over the cap without a filesize", max: 10, is: hydra.ErrTooLarge, mod: func(h *tarballHydra) {
 			h.product(70, "2")["filesize"] = nil
 		}},
-		{name: "brotli bomb: decompressed over the cap", max: 64 << 10, readErr: ErrTooLarge, mod: func(h *tarballHydra) {
+		{name: "brotli bomb: decompressed over the cap", max: 64 << 10, readErr: hydra.ErrTooLarge, mod: func(h *tarballHydra) {
 			br := brotliOf(t, bomb)
 			h.files["/build/70/download/2/packages.json.br"] = br
 			p := h.product(70, "2")
@@ -250,10 +271,10 @@ func TestEvalPackages(t *testing.T) {
 			if tc.noGet && h.hits[download] > 0 {
 				t.Errorf("the download was requested")
 			}
-			var te *TarballError
+			var te *hydra.TarballError
 			switch {
 			case tc.problem != "" && (!errors.As(err, &te) || te.Problem != tc.problem):
-				t.Fatalf("err = %v, want a TarballError %q", err, tc.problem)
+				t.Fatalf("err = %v, want a hydra.TarballError %q", err, tc.problem)
 			case tc.is != nil && !errors.Is(err, tc.is):
 				t.Fatalf("err = %v, want %v", err, tc.is)
 			case tc.errHas != "" && (err == nil || !strings.Contains(err.Error(), tc.errHas) || !strings.Contains(err.Error(), tc.msgHas)):
@@ -264,7 +285,7 @@ func TestEvalPackages(t *testing.T) {
 				if !strings.Contains(err.Error(), srv.URL) {
 					t.Errorf("the error does not name the URL: %v", err)
 				}
-				if tc.problem == "" && errors.Is(err, ErrNoEvalPackages) {
+				if tc.problem == "" && errors.Is(err, hydra.ErrNoEvalPackages) {
 					t.Errorf("%v is not an evaluation without packages", err)
 				}
 				if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) > 0 {
@@ -346,14 +367,14 @@ func TestParseSHA256(t *testing.T) {
 		{"sha256-47DEQpj8HBSa", false},
 		{"md5:d41d8cd98f00b204e9800998ecf8427e", false},
 	} {
-		got, err := ParseSHA256(tc.in)
+		got, err := hydra.ParseSHA256(tc.in)
 		if tc.ok != (err == nil) || (tc.ok && !bytes.Equal(got, empty[:])) {
-			t.Errorf("ParseSHA256(%q) = %x, %v; want ok %v", tc.in, got, err, tc.ok)
+			t.Errorf("hydra.ParseSHA256(%q) = %x, %v; want ok %v", tc.in, got, err, tc.ok)
 		}
 	}
 	for i := range 200 {
 		h := sha256.Sum256([]byte(strconv.Itoa(i)))
-		if got, err := ParseSHA256(encodeNixBase32(h[:])); err != nil || !bytes.Equal(got, h[:]) {
+		if got, err := hydra.ParseSHA256(encodeNixBase32(h[:])); err != nil || !bytes.Equal(got, h[:]) {
 			t.Fatalf("round trip of %x: %x, %v", h, got, err)
 		}
 	}
@@ -382,5 +403,45 @@ func TestEvalPackagesNoTempFileOnCancel(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) > 0 {
 		t.Errorf("left %v in %s", left, filepath.Base(dir))
+	}
+}
+
+// TestEvalPackagesFakeHydra: against hydratest's fake (its model of
+// make-tarball.nix's build and Hydra's routes), the packages.json of a
+// succeeded tarball build is read and verified; a failed, a queued and an
+// absent one are the TarballErrors the caller falls back on.
+func TestEvalPackagesFakeHydra(t *testing.T) {
+	const pkgs = `{"packages":{"hello":{"meta":{"position":"pkgs/by-name/he/hello/package.nix:45"},"pname":"hello"}},"version":"2"}`
+	s := hydratest.NewStatic("nixpkgs", "unstable")
+	hello := func(id int64) *hydratest.Build {
+		return hydratest.B(id, "hello.x86_64-linux", "x86_64-linux", 0, "0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello-2.12", 1000, 1100)
+	}
+	s.AddEval(10, 1767225600, hello(1)).SetPackages(10, []byte(pkgs))
+	s.AddEval(11, 1767312000, hello(1)).AddTarball(11, 51, 1, []byte(pkgs))
+	s.AddEval(12, 1767398400, hello(1)).AddTarball(12, 52, -1, nil)
+	s.AddEval(13, 1767484800, hello(1))
+	srv := httptest.NewServer(hydratest.New(s))
+	defer srv.Close()
+	c := tarballClient(t, srv.URL)
+	for _, tc := range []struct {
+		eval    int64
+		problem hydra.TarballProblem
+	}{{10, ""}, {11, hydra.TarballFailed}, {12, hydra.TarballUnfinished}, {13, hydra.TarballNoJob}} {
+		rc, info, err := c.EvalPackages(context.Background(), tc.eval, 0)
+		var te *hydra.TarballError
+		if tc.problem != "" {
+			if !errors.As(err, &te) || te.Problem != tc.problem || !strings.Contains(err.Error(), srv.URL) {
+				t.Errorf("evaluation %d: %v, want %q naming the URL", tc.eval, err, tc.problem)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("evaluation %d: %v", tc.eval, err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || string(got) != pkgs || !info.Verified || info.Product.Subtype != "json-br" || info.Job != "tarball" {
+			t.Errorf("evaluation %d: %q, %v, %+v", tc.eval, got, err, info)
+		}
 	}
 }
