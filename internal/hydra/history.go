@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -14,6 +15,14 @@ import (
 // fetched once and cached. Evaluations newer than the latest finished one
 // are skipped without being fetched; any older one that turns out to have
 // unfinished builds is skipped too.
+//
+// The newest two evaluations are whole (the mass-breakage guard compares
+// them; the cycle, the drops and the revert loop read the newest). Older
+// ones hold only the jobs that did not succeed in the newest, or are not in
+// it: a job that succeeds now cannot be a persistent failure, and marked
+// packages, whose build times savings reads, are not built on master. This
+// keeps a 10-evaluation history of nixpkgs at a few tens of MB instead of
+// ≈140 MB of records (docs/benchmarks.md).
 func (c *Client) History(ctx context.Context, cache *Cache, project, jobset string, n int) ([]*EvalRecords, error) {
 	latest, err := c.LatestEval(ctx, project, jobset)
 	if err != nil {
@@ -31,6 +40,7 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 	}
 	var in Interner
 	var history []*EvalRecords
+	var succeeded []string // jobs that succeeded in the newest, sorted
 	for _, e := range candidates {
 		if len(history) == n {
 			break
@@ -54,6 +64,14 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 			er.Revision = e.NixpkgsRevision()
 		}
 		f := logrus.Fields{"cached": cached, "builds": len(er.Records)}
+		switch len(history) {
+		case 0:
+			succeeded = succeededJobs(er)
+		case 1:
+		default:
+			er.Records = withoutSucceeded(er.Records, succeeded)
+			f["kept"] = len(er.Records)
+		}
 		if !cached {
 			f["requests"], f["bytes"] = c.requests.Load()-req0, c.wire.Load()-bytes0
 			f["seconds"] = time.Since(t0).Round(time.Millisecond).Seconds()
@@ -66,4 +84,28 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 		return nil, fmt.Errorf("jobset %s/%s has no finished evaluation", project, jobset)
 	}
 	return history, nil
+}
+
+// succeededJobs lists, sorted, the jobs that succeeded in an evaluation.
+func succeededJobs(er *EvalRecords) []string {
+	var out []string
+	for i := range er.Records {
+		if er.Records[i].Status == StatusSucceeded {
+			out = append(out, er.Records[i].Job)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// withoutSucceeded keeps the records whose job is not in succeeded, in a
+// new slice (so that the whole evaluation's can be collected).
+func withoutSucceeded(recs []Record, succeeded []string) []Record {
+	var out []Record
+	for _, r := range recs {
+		if _, found := slices.BinarySearch(succeeded, r.Job); !found {
+			out = append(out, r)
+		}
+	}
+	return out
 }

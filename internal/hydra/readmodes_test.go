@@ -97,3 +97,40 @@ func TestReadModesAgree(t *testing.T) {
 		t.Errorf("judgements differ:\npage:   %d failures %+v\nbuilds: %d failures %+v", len(rp.Failures), rp.Failures, len(rb.Failures), rb.Failures)
 	}
 }
+
+// History keeps of older evaluations only the jobs that did not succeed in
+// the newest: detection judges the trimmed history as the whole one.
+func TestHistoryTrimsWithoutChangingJudgements(t *testing.T) {
+	cfg := hydratest.DefaultGenConfig()
+	cfg.Packages, cfg.Evals, cfg.BrokenShare = 1500, 6, 0.02
+	g := hydratest.Generate(cfg)
+	srv := httptest.NewServer(hydratest.New(g))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	cache := mustCache(t, srv.URL)
+	h, err := c.History(context.Background(), cache, cfg.Project, cfg.Jobset, cfg.Evals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := make([]failures.Evaluation, len(h))
+	trimmed := make([]failures.Evaluation, len(h))
+	kept, all := 0, 0
+	for i, er := range h {
+		full, err := cache.Load(er.Eval, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole[i], trimmed[i] = failures.FromRecords(full), failures.FromRecords(er)
+		if i >= 2 {
+			kept, all = kept+len(er.Records), all+len(full.Records)
+		}
+	}
+	if kept*5 > all {
+		t.Errorf("older evaluations keep %d of %d records", kept, all)
+	}
+	rw, err1 := failures.Detect(whole, failures.DefaultPolicy())
+	rt, err2 := failures.Detect(trimmed, failures.DefaultPolicy())
+	if err1 != nil || err2 != nil || len(rw.Failures) == 0 || !reflect.DeepEqual(rw, rt) {
+		t.Errorf("whole: %d failures (%v); trimmed: %d failures (%v)", len(rw.Failures), err1, len(rt.Failures), err2)
+	}
+}
