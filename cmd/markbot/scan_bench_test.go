@@ -43,6 +43,12 @@ func freeAddr(b *testing.B) string {
 
 var evalReadRE = regexp.MustCompile(`msg="evaluation read".*`)
 
+// historyLine is the "history read" log line: the whole reading's
+// requests and bytes.
+func historyLine(log string) string {
+	return regexp.MustCompile(`msg="history read".*`).FindString(log)
+}
+
 func field(line, key string) float64 {
 	m := regexp.MustCompile(`\b` + key + `=([0-9.]+)`).FindStringSubmatch(line)
 	if m == nil {
@@ -107,6 +113,20 @@ func BenchmarkColdScan(b *testing.B) {
 			b.Fatalf("%d evaluations read:\n%s", n, stderr.String())
 		}
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		cold := historyLine(stderr.String())
+		// The same scan again: what a cycle with nothing new costs.
+		warm := exec.Command(markbot, "scan", "--hydra", "http://"+addr, "--evals", "10", "--rate", "100", "-v", "--state-dir", state)
+		var warmErr bytes.Buffer
+		warm.Stderr = &warmErr
+		if err := warm.Run(); err != nil {
+			b.Fatalf("second markbot scan: %v\n%s", err, warmErr.String())
+		}
+		w := historyLine(warmErr.String())
+		b.ReportMetric(field(cold, "requests"), "cold-requests")
+		b.ReportMetric(field(cold, "bytes")/1e6, "cold-MB")
+		b.ReportMetric(field(w, "requests"), "warm-requests")
+		b.ReportMetric(field(w, "bytes")/1e6, "warm-MB")
+		b.ReportMetric(float64(warm.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)/1024, "warm-peak-RSS-MB")
 		b.ReportMetric(wall.Seconds(), "wall-s")
 		b.ReportMetric(secs/float64(n), "s/eval")
 		b.ReportMetric(reqs/float64(n), "requests/eval")

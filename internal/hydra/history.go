@@ -24,6 +24,7 @@ import (
 // keeps a 10-evaluation history of nixpkgs at a few tens of MB instead of
 // ≈140 MB of records (docs/benchmarks.md).
 func (c *Client) History(ctx context.Context, cache *Cache, project, jobset string, n int) ([]*EvalRecords, error) {
+	req0, bytes0 := c.requests.Load(), c.wire.Load()
 	latest, err := c.LatestEval(ctx, project, jobset)
 	if err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 			break
 		}
 		l := c.log.WithField("eval", e.ID)
-		req0, bytes0, t0 := c.requests.Load(), c.wire.Load(), time.Now()
+		ereq0, ebytes0, t0 := c.requests.Load(), c.wire.Load(), time.Now()
 		cached, err := c.Ingest(ctx, cache, e)
 		var ue *UnfinishedError
 		if errors.As(err, &ue) {
@@ -73,7 +74,7 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 			f["kept"] = len(er.Records)
 		}
 		if !cached {
-			f["requests"], f["bytes"] = c.requests.Load()-req0, c.wire.Load()-bytes0
+			f["requests"], f["bytes"] = c.requests.Load()-ereq0, c.wire.Load()-ebytes0
 			f["seconds"] = time.Since(t0).Round(time.Millisecond).Seconds()
 			f["read"] = string(c.opts.Read)
 		}
@@ -83,6 +84,8 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 	if len(history) == 0 {
 		return nil, fmt.Errorf("jobset %s/%s has no finished evaluation", project, jobset)
 	}
+	c.log.WithFields(logrus.Fields{"jobset": project + "/" + jobset, "evaluations": len(history),
+		"requests": c.requests.Load() - req0, "bytes": c.wire.Load() - bytes0}).Info("history read")
 	return history, nil
 }
 
