@@ -190,7 +190,7 @@ server:
 		"action":     "created",
 		"repository": map[string]any{"name": "nixpkgs", "owner": map[string]any{"login": "NixOS"}},
 		"issue":      map[string]any{"number": 1, "pull_request": map[string]any{"url": "x"}},
-		"comment":    map[string]any{"body": "@markbot help", "author_association": "NONE", "user": map[string]any{"login": "someone", "type": "User"}},
+		"comment":    map[string]any{"id": 1001, "body": "@markbot help", "author_association": "NONE", "user": map[string]any{"login": "someone", "type": "User"}},
 	})
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)

@@ -35,6 +35,9 @@ type Store interface {
 	Markers(ctx context.Context, states ...state.MarkerState) ([]state.Marker, error)
 	AddSkip(ctx context.Context, attr, reason string, until time.Time) error
 	Log(ctx context.Context, e state.Event) (int64, error)
+	Events(ctx context.Context, f state.EventFilter) ([]state.Event, error)
+	// ClaimEvent records a webhook event as acted on; false: it was before.
+	ClaimEvent(ctx context.Context, key string) (bool, error)
 }
 
 // PullRequests reads a pull request (go-github's PullRequestsService).
@@ -122,6 +125,15 @@ type Options struct {
 	// and the reply says the branch is not rewritten.
 	Drop func(ctx context.Context, number int, drops []prs.Drop) (*prs.DropResult, error)
 
+	// ReplyRatePerPR and ReplyRate budget the replies to comments, per
+	// pull request and in all; RecheckRatePerPR and RecheckRate the cycles
+	// "@markbot recheck" starts. Over a budget, a reply is not posted and a
+	// recheck is refused (with a reply, if the reply budget allows).
+	// Defaults: DefaultReplyRatePerPR, DefaultReplyRate,
+	// DefaultRecheckRatePerPR, DefaultRecheckRate.
+	ReplyRatePerPR, ReplyRate     Rate
+	RecheckRatePerPR, RecheckRate Rate
+
 	QueueSize       int
 	DedupSize       int
 	ShutdownTimeout time.Duration
@@ -139,8 +151,11 @@ type Server struct {
 	metrics *metrics
 	seen    *dedup
 	admit   *admission
-	queue   chan job
-	trigger chan string
+	// replies and rechecks are the budgets of what comments make the
+	// server do.
+	replies, rechecks *budget
+	queue             chan job
+	trigger           chan string
 
 	mu      sync.Mutex // guards the fields below
 	running *CycleRecord
@@ -223,6 +238,8 @@ func New(o Options) (*Server, error) {
 		queue:   make(chan job, o.QueueSize),
 		trigger: make(chan string, 1),
 	}
+	s.replies = newBudget(o.ReplyRatePerPR.orDefault(DefaultReplyRatePerPR), o.ReplyRate.orDefault(DefaultReplyRate), o.Now)
+	s.rechecks = newBudget(o.RecheckRatePerPR.orDefault(DefaultRecheckRatePerPR), o.RecheckRate.orDefault(DefaultRecheckRate), o.Now)
 	s.metrics = newMetrics(s)
 	return s, nil
 }

@@ -55,9 +55,13 @@ type CommentFacts struct {
 	// author_association from the (signed) webhook payload: OWNER, MEMBER,
 	// COLLABORATOR, CONTRIBUTOR, NONE, ...
 	Commenter, Association string
-	// Reviewers are the PR's pending review requests: the packages'
-	// maintainers markbot asked (a batch's packages share their maintainers).
-	Reviewers []string
+	// Maintainers are the logins of the PR's packages' maintainers, as
+	// markbot planned the PR's reviewers (from its state; a batch's
+	// packages share their maintainers). Not GitHub's pending review
+	// requests, which lose a reviewer once they review.
+	Maintainers []string
+	// State is the PR's: "open", "merged" or "closed".
+	State string
 	// Kind and Attrs come from the PR body's hidden block; HasHidden is
 	// false when the body has none (a human rewrote it).
 	Kind      prs.Kind
@@ -76,7 +80,7 @@ type Action struct {
 	// Skip, if set, is recorded as a skip for SkipFor.
 	Skip string
 	// Outcome labels markbot_commands_total: ok, unauthorised, malformed,
-	// unknown.
+	// unknown, refused; the handler adds error, rate_limited and replay.
 	Outcome string
 }
 
@@ -86,25 +90,33 @@ const (
 	cmdUnauthorised = "unauthorised"
 	cmdMalformed    = "malformed"
 	cmdUnknown      = "unknown"
+	cmdRefused      = "refused"      // not on a closed or merged PR
+	cmdRateLimited  = "rate_limited" // a recheck over its budget
+	cmdReplay       = "replay"       // a comment handled before
 )
 
-// Authorised reports whether the commenter may drop a package from the PR:
-// someone with a say over the repository (owner, organisation member or
-// collaborator: nixpkgs' committers), or a maintainer markbot requested a
-// review from on this PR.
+// needsRights reports whether a command needs Authorised: those that
+// change a pull request or cost compute.
+func needsRights(name string) bool { return name == "drop" || name == "recheck" }
+
+// Authorised reports whether the commenter may use the commands that
+// change a pull request or cost compute (drop, recheck): someone with a
+// say over the repository (owner, organisation member or collaborator:
+// nixpkgs' committers, from the signed payload's author_association), or
+// one of the PR's packages' maintainers.
 func (f CommentFacts) Authorised() bool {
 	switch strings.ToUpper(f.Association) {
 	case "OWNER", "MEMBER", "COLLABORATOR":
 		return true
 	}
-	return slices.ContainsFunc(f.Reviewers, func(r string) bool { return strings.EqualFold(r, f.Commenter) })
+	return f.Commenter != "" && slices.ContainsFunc(f.Maintainers, func(m string) bool { return strings.EqualFold(m, f.Commenter) })
 }
 
 // HelpText lists the commands.
 func HelpText(mention string, skipFor time.Duration) string {
 	return fmt.Sprintf("Commands (one per comment, at the start of a line):\n\n"+
 		"- %s: this list.\n"+
-		"- %s: run a reconcile cycle now (read Hydra, probe this pull request's packages, update markbot's pull requests).\n"+
+		"- %s: run a reconcile cycle now (read Hydra, probe this pull request's packages, update markbot's pull requests); the packages' maintainers and committers only, on an open pull request.\n"+
 		"- %s: take `<attr>` out of this pull request and do not propose it again for %s (the packages' maintainers and committers only).\n",
 		literal(mention, "help"), literal(mention, "recheck"), literal(mention, "drop <attr>"), days(skipFor))
 }
@@ -139,6 +151,14 @@ func Decide(cmd Command, f CommentFacts, mention string) Action {
 		if len(cmd.Args) > 0 {
 			return Action{Reply: fmt.Sprintf("%s %s takes no arguments.", at, literal(mention, "recheck")), Outcome: cmdMalformed}
 		}
+		if !f.Authorised() {
+			return Action{Reply: at + " sorry, only the packages' maintainers and committers can ask for a recheck (it reads Hydra and may build the packages).",
+				Outcome: cmdUnauthorised}
+		}
+		if f.State != "" && f.State != "open" {
+			return Action{Reply: fmt.Sprintf("%s this pull request is %s, so there is nothing to recheck here: markbot probes merged markers by itself, and a closed pull request's packages are not proposed again for a while.",
+				at, f.State), Outcome: cmdRefused}
+		}
 		return Action{Reply: at + " rechecking: a reconcile cycle will run shortly (after the current one, if one is running).",
 			Recheck: true, Outcome: cmdOK}
 	case "drop":
@@ -158,7 +178,7 @@ func decideDrop(cmd Command, f CommentFacts, mention string) Action {
 	}
 	attr := strings.Trim(cmd.Args[0], "`")
 	if !f.Authorised() {
-		return Action{Reply: at + " sorry, only the packages' maintainers (the reviewers markbot asked) and committers can drop a package from this pull request.",
+		return Action{Reply: at + " sorry, only the packages' maintainers and committers can drop a package from this pull request.",
 			Outcome: cmdUnauthorised}
 	}
 	if !f.HasHidden {

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
-
-	"github.com/nixpkgs-markbot/markbot/internal/bot"
-	"github.com/nixpkgs-markbot/markbot/internal/prs"
-	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
 // handleJob handles one accepted event. Errors are logged: GitHub already
@@ -22,7 +19,7 @@ func (s *Server) handleJob(ctx context.Context, j job) {
 	var err error
 	switch ev := j.payload.(type) {
 	case *github.PullRequestEvent:
-		s.onPullRequest(log, ev)
+		s.onPullRequest(ctx, log, ev)
 	case *github.InstallationEvent:
 		log.WithFields(logrus.Fields{"action": ev.GetAction(), "installation": ev.GetInstallation().GetID(),
 			"account": ev.GetInstallation().GetAccount().GetLogin()}).Info("installation event")
@@ -49,7 +46,16 @@ func PRClosedTrigger(ev *github.PullRequestEvent, branchPrefix string) bool {
 	return ev.GetAction() == "closed" && strings.HasPrefix(ev.GetPullRequest().GetHead().GetRef(), branchPrefix)
 }
 
-func (s *Server) onPullRequest(log *logrus.Entry, ev *github.PullRequestEvent) {
+// PullRequestEventKey is what identifies a pull_request event in its
+// signed payload: the pull request, the action and the pull request's
+// updated_at. A replay of the payload has the same key, whatever its
+// delivery id; closing the same pull request again later has another.
+func PullRequestEventKey(ev *github.PullRequestEvent) string {
+	pr := ev.GetPullRequest()
+	return fmt.Sprintf("pull_request:%d:%s:%s", pr.GetNumber(), ev.GetAction(), pr.GetUpdatedAt().UTC().Format(time.RFC3339Nano))
+}
+
+func (s *Server) onPullRequest(ctx context.Context, log *logrus.Entry, ev *github.PullRequestEvent) {
 	pr := ev.GetPullRequest()
 	log = log.WithFields(logrus.Fields{"pr": pr.GetNumber(), "action": ev.GetAction()})
 	if !s.ours(ev.GetRepo()) {
@@ -60,88 +66,28 @@ func (s *Server) onPullRequest(log *logrus.Entry, ev *github.PullRequestEvent) {
 		log.Debug("pull_request: nothing to do")
 		return
 	}
+	if !s.claim(ctx, log, PullRequestEventKey(ev)) {
+		return
+	}
 	queued := s.TriggerCycle(fmt.Sprintf("#%d closed", pr.GetNumber()))
 	log.WithFields(logrus.Fields{"merged": pr.GetMerged(), "queued": queued}).Info("pull_request: markbot PR closed; reconciling")
 }
 
-// onIssueComment answers a command on a markbot pull request. Comments by
-// bots, on issues, on other pull requests or without a command are ignored
-// without a request to GitHub.
-func (s *Server) onIssueComment(ctx context.Context, log *logrus.Entry, ev *github.IssueCommentEvent) error {
-	issue, c := ev.GetIssue(), ev.GetComment()
-	log = log.WithField("pr", issue.GetNumber())
-	user := c.GetUser()
+// claim records in the state database that the event key names is acted
+// on, and reports whether to act: not when it was claimed before (a
+// replay: the signed payload came again, under any delivery id, also
+// across restarts), nor when the claim cannot be recorded (an event is
+// acted on at most once; the next cycle reconciles what one missed).
+func (s *Server) claim(ctx context.Context, log *logrus.Entry, key string) bool {
+	fresh, err := s.o.Store.ClaimEvent(ctx, key)
 	switch {
-	case ev.GetAction() != "created", !issue.IsPullRequest(), !s.ours(ev.GetRepo()):
-		return nil
-	case user.GetType() == "Bot" || strings.EqualFold(user.GetLogin(), s.o.BotLogin):
-		return nil
+	case err != nil:
+		log.WithError(err).Error("webhook: recording the event failed; not acted on")
+		return false
+	case !fresh:
+		s.metrics.replays.Inc()
+		log.WithField("key", key).Warn("webhook: this event was handled before (a replay); ignored")
+		return false
 	}
-	cmd, ok := ParseCommand(c.GetBody(), s.o.Mention)
-	if !ok {
-		return nil
-	}
-	pr, _, err := s.o.PullRequests.Get(ctx, s.o.Owner, s.o.Repo, issue.GetNumber())
-	if err != nil {
-		return fmt.Errorf("reading PR #%d: %w", issue.GetNumber(), err)
-	}
-	if !strings.HasPrefix(pr.GetHead().GetRef(), s.o.BranchPrefix) {
-		log.Debug("issue_comment: not a markbot PR; ignored")
-		return nil
-	}
-	facts := CommentFacts{Commenter: user.GetLogin(), Association: c.GetAuthorAssociation(), SkipFor: s.o.SkipFor}
-	for _, r := range pr.RequestedReviewers {
-		facts.Reviewers = append(facts.Reviewers, r.GetLogin())
-	}
-	if h, ok := prs.ParseHidden(pr.GetBody()); ok {
-		facts.Kind, facts.Attrs, facts.HasHidden = h.Kind, h.Attrs, true
-	}
-	act := Decide(cmd, facts, s.o.Mention)
-	name := cmd.Name
-	if _, known := map[string]bool{"help": true, "recheck": true, "drop": true}[name]; !known {
-		name = "other" // bounded label values
-	}
-	log = log.WithFields(logrus.Fields{"command": name, "user": facts.Commenter})
-	if act.Skip != "" {
-		log = log.WithField("attr", act.Skip)
-		reason := fmt.Sprintf("dropped by @%s on PR #%d", facts.Commenter, pr.GetNumber())
-		if err := s.o.Store.AddSkip(ctx, act.Skip, reason, s.now().Add(s.o.SkipFor)); err != nil {
-			// Do not claim what was not done.
-			act.Reply = mentionOf(facts.Commenter) + " sorry, I could not record that (an error on my side); please try again later."
-			act.Outcome = "error"
-			log.WithError(err).Error("issue_comment: recording the skip")
-		} else if s.o.Drop != nil {
-			// Out of the PR for real: branch, body, state, a comment.
-			res, err := s.o.Drop(ctx, pr.GetNumber(), []prs.Drop{{Attr: act.Skip,
-				Reason: fmt.Sprintf("dropped by @%s (`%s drop`)", facts.Commenter, s.o.Mention)}})
-			act.Reply = DropReply(facts.Commenter, act.Skip, s.o.SkipFor, res, err)
-			if err != nil {
-				act.Outcome = "error"
-				log.WithError(err).Error("issue_comment: dropping from the PR")
-			} else {
-				log.WithFields(logrus.Fields{"closed": res.Closed, "branch_update": res.BranchUpdate}).Info("issue_comment: dropped from the PR")
-			}
-		}
-	}
-	s.metrics.commands.WithLabelValues(name, act.Outcome).Inc()
-	log = log.WithField("outcome", act.Outcome)
-	if act.Recheck {
-		// The PR's markers are probed at the next cycle, however recently
-		// they were (the revert loop reads these events).
-		for _, attr := range facts.Attrs {
-			if _, err := s.o.Store.Log(ctx, state.Event{Kind: bot.ProbeRequestedEvent, Attr: attr, PR: pr.GetNumber(),
-				Message: fmt.Sprintf("recheck asked by @%s on #%d", facts.Commenter, pr.GetNumber())}); err != nil {
-				log.WithError(err).Warn("issue_comment: recording the recheck request")
-			}
-		}
-		s.TriggerCycle(fmt.Sprintf("recheck by @%s on #%d", facts.Commenter, pr.GetNumber()))
-	}
-	log.Info("issue_comment: command")
-	if act.Reply == "" {
-		return nil
-	}
-	if _, _, err := s.o.Comments.CreateComment(ctx, s.o.Owner, s.o.Repo, pr.GetNumber(), &github.IssueComment{Body: github.String(act.Reply)}); err != nil {
-		return fmt.Errorf("replying on PR #%d: %w", pr.GetNumber(), err)
-	}
-	return nil
+	return true
 }

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
@@ -51,11 +54,24 @@ func openPR(t *testing.T, gh *githubtest.Server, branch string, attrs []string, 
 	return pr.GetNumber()
 }
 
+// commentIDs numbers the comments tests make, as GitHub does.
+var commentIDs atomic.Int64
+
 func comment(pr int, login, association, body string) *github.IssueCommentEvent {
 	return &github.IssueCommentEvent{Action: github.String("created"), Repo: repo(),
 		Issue: &github.Issue{Number: github.Int(pr), PullRequestLinks: &github.PullRequestLinks{URL: github.String("https://api.github.com/x")}},
-		Comment: &github.IssueComment{Body: github.String(body), AuthorAssociation: github.String(association),
+		Comment: &github.IssueComment{ID: github.Int64(commentIDs.Add(1)), Body: github.String(body), AuthorAssociation: github.String(association),
 			User: &github.User{Login: github.String(login), Type: github.String("User")}}}
+}
+
+// published logs the "pr.published" event markbot's publisher logs for PR
+// n, with the maintainers it planned as reviewers.
+func published(t *testing.T, st *state.Store, n int, attr string, rv prs.Reviewers) {
+	t.Helper()
+	details, _ := json.Marshal(map[string]any{"url": "u", "branch": "markbot/mark-1", "reviewers": rv})
+	if _, err := st.Log(context.Background(), state.Event{Kind: "pr.published", PR: n, Attr: attr, Details: details}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func comments(t *testing.T, gh *githubtest.Server, n int) []githubtest.Comment {
@@ -140,6 +156,8 @@ func TestCommentCommands(t *testing.T) {
 		body         string
 		branch       string
 		attrs        []string
+		maintainers  []string // planned reviewers in state ("pr.published")
+		mentioned    []string // maintainers named but not requested
 		wantReply    []string // substrings; nil: no reply
 		wantSkip     string
 		wantTrigger  bool
@@ -147,13 +165,23 @@ func TestCommentCommands(t *testing.T) {
 	}{
 		{name: "help", login: "mallory", assoc: "NONE", body: "@markbot help",
 			wantReply: []string{"@markbot recheck", "@markbot drop <attr>", "30 days"}, metric: `command="help",outcome="ok"`},
-		{name: "recheck", login: "mallory", assoc: "NONE", body: "Thanks!\n\n@markbot recheck\n",
-			wantReply: []string{"@mallory rechecking"}, wantTrigger: true, metric: `command="recheck",outcome="ok"`},
+		{name: "recheck by a collaborator", login: "alice", assoc: "COLLABORATOR", body: "Thanks!\n\n@markbot recheck\n",
+			wantReply: []string{"@alice rechecking"}, wantTrigger: true, metric: `command="recheck",outcome="ok"`},
+		{name: "recheck by a maintainer", login: "bob", assoc: "CONTRIBUTOR", body: "@markbot recheck", maintainers: []string{"Bob"},
+			wantReply: []string{"@bob rechecking"}, wantTrigger: true, metric: `command="recheck",outcome="ok"`},
+		{name: "recheck by a maintainer named, not requested", login: "bob", assoc: "NONE", body: "@markbot recheck", mentioned: []string{"bob"},
+			wantReply: []string{"@bob rechecking"}, wantTrigger: true, metric: `command="recheck",outcome="ok"`},
+		{name: "recheck by anyone", login: "mallory", assoc: "NONE", body: "@markbot recheck",
+			wantReply: []string{"@mallory sorry, only the packages' maintainers and committers can ask for a recheck"}, metric: `command="recheck",outcome="unauthorised"`},
+		{name: "recheck by a pending reviewer who is no maintainer", login: "alice", assoc: "CONTRIBUTOR", body: "@markbot recheck", maintainers: []string{"bob"},
+			wantReply: []string{"only the packages' maintainers and committers"}, metric: `command="recheck",outcome="unauthorised"`},
 		{name: "drop by a collaborator", login: "alice", assoc: "COLLABORATOR", body: "@markbot drop hello",
 			wantReply: []string{"will not propose `hello` again for 30 days", "push a commit removing its marker", "stays in this pull request"},
 			wantSkip:  "hello", metric: `command="drop",outcome="ok"`},
-		{name: "drop by a requested reviewer", login: "alice", assoc: "CONTRIBUTOR", body: "@MarkBot drop `hello`",
+		{name: "drop by a maintainer", login: "alice", assoc: "CONTRIBUTOR", body: "@MarkBot drop `hello`", maintainers: []string{"alice", "bob"},
 			wantReply: []string{"will not propose `hello`"}, wantSkip: "hello", metric: `command="drop",outcome="ok"`},
+		{name: "drop by a pending reviewer who is no maintainer", login: "alice", assoc: "CONTRIBUTOR", body: "@markbot drop hello",
+			wantReply: []string{"@alice sorry, only the packages' maintainers"}, metric: `command="drop",outcome="unauthorised"`},
 		{name: "drop unauthorised", login: "mallory", assoc: "CONTRIBUTOR", body: "@markbot drop hello",
 			wantReply: []string{"@mallory sorry, only the packages' maintainers"}, metric: `command="drop",outcome="unauthorised"`},
 		{name: "drop without attribute", login: "alice", assoc: "MEMBER", body: "@markbot drop",
@@ -180,6 +208,9 @@ func TestCommentCommands(t *testing.T) {
 				attrs = []string{"hello", "python3Packages.foo"}
 			}
 			n := openPR(t, e.gh, branch, attrs, "alice")
+			if tc.maintainers != nil || tc.mentioned != nil {
+				published(t, e.st, n, attrs[0], prs.Reviewers{Users: tc.maintainers, Mentioned: tc.mentioned})
+			}
 			if rec := e.post(t, "issue_comment", "c-"+tc.name, comment(n, tc.login, tc.assoc, tc.body)); rec.Code != 202 {
 				t.Fatalf("status %d", rec.Code)
 			}
@@ -279,8 +310,8 @@ func TestParseCommand(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
-	base := CommentFacts{Commenter: "bob", Association: "NONE", Reviewers: []string{"Alice"}, Kind: prs.KindMark,
-		Attrs: []string{"hello"}, HasHidden: true, SkipFor: 30 * 24 * time.Hour}
+	base := CommentFacts{Commenter: "bob", Association: "NONE", Maintainers: []string{"Alice"}, Kind: prs.KindMark,
+		Attrs: []string{"hello"}, HasHidden: true, SkipFor: 30 * 24 * time.Hour, State: "open"}
 	with := func(mod func(*CommentFacts)) CommentFacts { f := base; mod(&f); return f }
 	for _, tc := range []struct {
 		name    string
@@ -292,10 +323,14 @@ func TestDecide(t *testing.T) {
 		reply   string
 	}{
 		{"help", Command{Name: "help"}, base, cmdOK, "", false, "@markbot recheck"},
-		{"recheck", Command{Name: "recheck"}, base, cmdOK, "", true, "rechecking"},
+		{"recheck by a stranger", Command{Name: "recheck"}, base, cmdUnauthorised, "", false, "only the packages' maintainers and committers"},
+		{"recheck by a maintainer", Command{Name: "recheck"}, with(func(f *CommentFacts) { f.Commenter = "alice" }), cmdOK, "", true, "rechecking"},
+		{"recheck by a member", Command{Name: "recheck"}, with(func(f *CommentFacts) { f.Association = "MEMBER" }), cmdOK, "", true, "rechecking"},
+		{"recheck on a merged PR", Command{Name: "recheck"}, with(func(f *CommentFacts) { f.Association = "MEMBER"; f.State = "merged" }), cmdRefused, "", false, "this pull request is merged, so there is nothing to recheck"},
+		{"recheck on a closed PR", Command{Name: "recheck"}, with(func(f *CommentFacts) { f.Association = "OWNER"; f.State = "closed" }), cmdRefused, "", false, "is closed"},
 		{"recheck with args", Command{Name: "recheck", Args: []string{"now"}}, base, cmdMalformed, "", false, "takes no arguments"},
 		{"bare mention", Command{}, base, cmdMalformed, "", false, "what should I do?"},
-		{"drop by reviewer (case-insensitive)", Command{Name: "drop", Args: []string{"hello"}}, with(func(f *CommentFacts) { f.Commenter = "alice" }), cmdOK, "hello", false, "30 days"},
+		{"drop by a maintainer (case-insensitive)", Command{Name: "drop", Args: []string{"hello"}}, with(func(f *CommentFacts) { f.Commenter = "alice" }), cmdOK, "hello", false, "30 days"},
 		{"drop by owner", Command{Name: "drop", Args: []string{"hello"}}, with(func(f *CommentFacts) { f.Association = "owner" }), cmdOK, "hello", false, "stays in this pull request"},
 		{"drop by stranger", Command{Name: "drop", Args: []string{"hello"}}, base, cmdUnauthorised, "", false, "only the packages' maintainers"},
 		{"drop two", Command{Name: "drop", Args: []string{"a", "b"}}, with(func(f *CommentFacts) { f.Association = "MEMBER" }), cmdMalformed, "", false, "usage"},
@@ -368,7 +403,10 @@ stdenv.mkDerivation (finalAttrs: {
 
 // dropEnv is a server wired to drop for real: two packages in one mark
 // PR (#1) opened by markbot's publisher on the fake GitHub.
-func dropEnv(t *testing.T) *env {
+func dropEnv(t *testing.T) *env { return dropEnvWith(t, nil) }
+
+// dropEnvWith is dropEnv with the packages' maintainers.
+func dropEnvWith(t *testing.T, maintainers []nixpkgs.Maintainer) *env {
 	t.Helper()
 	e := newEnv(t, nil)
 	files := map[string]*string{}
@@ -378,7 +416,8 @@ func dropEnv(t *testing.T) *env {
 		content := fmt.Sprintf(dropTestNix, name)
 		files[file] = &content
 		changes = append(changes, prs.Change{Kind: prs.KindMark, File: file, Line: 7, Attrs: []string{name},
-			BuildID: 312000001, BuildURL: "https://hydra.nixos.org/build/312000001", Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+			BuildID: 312000001, BuildURL: "https://hydra.nixos.org/build/312000001", Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+			Maintainers: maintainers})
 	}
 	if _, err := e.gh.Commit("master", "two packages", files); err != nil {
 		t.Fatal(err)
@@ -529,5 +568,34 @@ func TestDropReply(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMaintainersFromState: whom markbot's publisher planned as reviewers
+// (the packages' maintainers) may drop and recheck, whatever their
+// association and whether or not a review request is still pending;
+// others may not.
+func TestMaintainersFromState(t *testing.T) {
+	e := dropEnvWith(t, []nixpkgs.Maintainer{{Name: "Mallory", GitHub: "old-login", GitHubID: 102}})
+	// GitHub refused the review request (mallory is no collaborator), as
+	// it forgets one once the review is in: nothing pending says who the
+	// maintainers are, markbot's state does.
+	if pr, _ := e.gh.PullRequest(1); len(pr.Reviewers) != 0 {
+		t.Fatalf("review requests pending: %v", pr.Reviewers)
+	}
+	for _, tc := range []struct {
+		login, body, want string
+	}{
+		{"eve", "@markbot recheck", "only the packages' maintainers and committers"},
+		{"eve", "@markbot drop hello", "only the packages' maintainers and committers"},
+		{"mallory", "@markbot recheck", "@mallory rechecking"},
+		{"Mallory", "@markbot drop hello", "`hello` is out of this pull request"},
+	} {
+		e.post(t, "issue_comment", fmt.Sprintf("c%d", commentIDs.Load()), comment(1, tc.login, "NONE", tc.body))
+		e.drain(t)
+		r := comments(t, e.gh, 1)
+		if last := r[len(r)-1].Body; !strings.Contains(last, tc.want) {
+			t.Errorf("%s: %q: reply %q, want %q", tc.login, tc.body, last, tc.want)
+		}
 	}
 }

@@ -25,6 +25,8 @@ import (
 //	markbot_event_queue_length                       accepted events waiting for the worker
 //	markbot_webhook_events_handled_total{event}      events the worker finished handling
 //	markbot_webhook_bytes_in_flight                  bytes reserved by webhook bodies being read
+//	markbot_webhook_replays_total                    signed events handled before, seen again (ignored)
+//	markbot_replies_total{outcome}                   replies to comments: posted, rate_limited, failed
 //
 // plus the Go runtime and process collectors.
 type metrics struct {
@@ -36,6 +38,8 @@ type metrics struct {
 	deliveries    *prometheus.CounterVec
 	commands      *prometheus.CounterVec
 	handled       *prometheus.CounterVec
+	replays       prometheus.Counter
+	replies       *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -63,8 +67,14 @@ func newMetrics(s *Server) *metrics {
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markbot_webhook_events_handled_total", Help: "Webhook events the worker finished handling, by event type.",
 		}, []string{"event"}),
+		replays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "markbot_webhook_replays_total", Help: "Signed webhook events handled before and seen again, under any delivery id (ignored).",
+		}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markbot_replies_total", Help: "Replies to comment commands, by outcome (posted, rate_limited, failed).",
+		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.cycles, m.cycleDuration, m.lastCycle, m.prsOpened, m.deliveries, m.commands, m.handled,
+	m.reg.MustRegister(m.cycles, m.cycleDuration, m.lastCycle, m.prsOpened, m.deliveries, m.commands, m.handled, m.replays, m.replies,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "markbot_webhook_bytes_in_flight", Help: "Bytes reserved by webhook bodies being read and verified.",
 		}, func() float64 { return float64(s.admit.inFlight()) }),

@@ -99,6 +99,16 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX probes_marker ON probes(marker_id, attr, system, id)`,
 	}},
+	{name: "handled webhook events", stmts: []string{
+		// The webhook events markbot acted on, by what their signed payload
+		// identifies (a comment's id; a pull request event's number, action
+		// and updated_at), so that a replayed payload, even under a fresh
+		// delivery id and after a restart, is acted on once (ClaimEvent).
+		`CREATE TABLE handled_events (
+			key TEXT    PRIMARY KEY CHECK (key <> ''),
+			at  INTEGER NOT NULL
+		) WITHOUT ROWID`,
+	}},
 }
 
 // SchemaVersion is the schema version this markbot writes.
