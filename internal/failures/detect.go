@@ -3,7 +3,9 @@ package failures
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
@@ -123,30 +125,43 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 		sysIndex[s] = i
 	}
 
-	// Jobs of the newest evaluation: a job that disappeared is dropped.
+	// Jobs of the newest evaluation: a job that disappeared is dropped. A
+	// job name counts once, at its first occurrence. Only the jobs failing
+	// in the newest evaluation get a history: the others can be neither
+	// persistent failures nor newly failing (which keeps a 250k-job
+	// history small; they are counted, not held).
 	newest := evals[0]
+	type first struct {
+		job string
+		i   int
+	}
+	firsts := make([]first, 0, len(newest.Records))
+	for i := range newest.Records {
+		r := &newest.Records[i]
+		if _, ok := sysIndex[r.System]; !ok {
+			continue
+		}
+		if _, ok := nixpkgs.AttrFromJob(r.Job, r.System); ok {
+			firsts = append(firsts, first{r.Job, i})
+		}
+	}
+	slices.SortStableFunc(firsts, func(a, b first) int { return strings.Compare(a.job, b.job) })
+	firsts = slices.CompactFunc(firsts, func(a, b first) bool { return a.job == b.job })
+	slices.SortFunc(firsts, func(a, b first) int { return a.i - b.i })
 	type job struct {
 		attr string
 		sys  int
 		hist []obs
 	}
-	jobs := make(map[string]*job, len(newest.Records))
-	backing := make([]obs, 0, len(newest.Records)*len(evals))
+	jobs := map[string]*job{}
 	var order []*job
-	for i := range newest.Records {
-		r := &newest.Records[i]
-		si, ok := sysIndex[r.System]
-		if !ok {
+	for _, f := range firsts {
+		r := &newest.Records[f.i]
+		if !failingForGuard(r.Status) && p.Classify(r.Status) != ClassOwnFailure {
 			continue
 		}
-		attr, ok := nixpkgs.AttrFromJob(r.Job, r.System)
-		if !ok || jobs[r.Job] != nil {
-			continue
-		}
-		start := len(backing)
-		backing = append(backing, obs{0, r})
-		j := &job{attr: attr, sys: si, hist: backing[start : start+1 : start+len(evals)]}
-		backing = backing[:start+len(evals)]
+		attr, _ := nixpkgs.AttrFromJob(r.Job, r.System)
+		j := &job{attr: attr, sys: sysIndex[r.System], hist: []obs{{0, r}}}
 		jobs[r.Job] = j
 		order = append(order, j)
 	}
@@ -164,7 +179,7 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 		}
 	}
 
-	res := Result{Newest: newest.ID, NewestTime: newest.Time, Evaluations: len(evals), Jobs: len(order)}
+	res := Result{Newest: newest.ID, NewestTime: newest.Time, Evaluations: len(evals), Jobs: len(firsts)}
 	if len(evals) > 1 {
 		newly := 0
 		for _, j := range order {
@@ -173,9 +188,9 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 				newly++
 			}
 		}
-		if share := float64(newly) / float64(max(len(order), 1)); share > p.MassBreakageShare {
+		if share := float64(newly) / float64(max(len(firsts), 1)); share > p.MassBreakageShare {
 			res.MassBreakage = &MassBreakage{Eval: newest.ID, PreviousEval: evals[1].ID, NewlyFailing: newly,
-				Jobs: len(order), Share: share, Threshold: p.MassBreakageShare}
+				Jobs: len(firsts), Share: share, Threshold: p.MassBreakageShare}
 			return res, nil
 		}
 	}
