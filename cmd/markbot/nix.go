@@ -24,7 +24,7 @@ const (
 const nixUsage = `usage:
   markbot nix check FILE...
   markbot nix mark FILE:LINE --build URL [--systems S1,S2] [--since YYYY-MM-DD] [-w | --diff]
-  markbot nix unmark FILE:LINE [-w | --diff]
+  markbot nix unmark FILE:LINE [--build URL] [--systems S1,S2] [--since YYYY-MM-DD] [-w | --diff]
   markbot nix narrow FILE:LINE --systems S1,S2 --build URL [--since YYYY-MM-DD] [-w | --diff]
 
 LINE is the derivation's meta.position line (its meta.description, else
@@ -32,6 +32,9 @@ version, else name). mark, unmark and narrow print the new file (default),
 write it in place (-w) or print a unified diff (--diff). narrow replaces
 markbot's marker by one for fewer systems (those still failing), naming
 --build, a build that fails there; --since defaults to the old marker's.
+unmark's --build, --systems and --since are what markbot wrote, when known:
+a marker saying otherwise was changed by a human. A file that opts out
+('# markbot: ignore') or is generated is refused by all three.
 
 Exit codes: 0 changed (check: all files fine), 1 error,
 3 nothing to do (already broken / not marked),
@@ -123,6 +126,10 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 		build = fs.String("build", "", "a Hydra build `URL` failing on one of the systems kept (required)")
 		systems = fs.String("systems", "", "comma-separated `systems` the marker keeps (required)")
 		since = fs.String("since", "", "the `date` the failure started (default: the marker's)")
+	default: // unmark
+		build = fs.String("build", "", "the build `URL` markbot's marker names, if known: a marker naming another is a human's")
+		systems = fs.String("systems", "", "the `systems` markbot's marker covers, if known (all: every system)")
+		since = fs.String("since", "", "the `date` markbot's marker says, if known")
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -165,7 +172,19 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 		}
 		out, err = nixedit.Narrow(name, src, line, nixedit.Marker{BuildURL: *build, Since: *since, Systems: strings.Split(*systems, ",")})
 	default:
-		out, err = nixedit.Unmark(name, src, line)
+		if *build == "" && *systems == "" && *since == "" {
+			out, err = nixedit.Unmark(name, src, line)
+			break
+		}
+		want := nixedit.Marker{BuildURL: *build, Since: *since}
+		switch *systems {
+		case "":
+		case "all":
+			want.Systems = nixedit.HydraSystems
+		default:
+			want.Systems = strings.Split(*systems, ",")
+		}
+		out, err = nixedit.UnmarkExpecting(name, src, line, want)
 	}
 	var refused *nixedit.RefusedError
 	var human *nixedit.HumanChangedError

@@ -47,17 +47,31 @@ var buildURLRe = regexp.MustCompile(`^https?://[^/\s]+(/[^\s]*)?/build/[0-9]+$`)
 
 // Validate checks the marker's fields.
 func (m Marker) Validate() error {
-	u, err := url.Parse(m.BuildURL)
-	if err != nil || !buildURLRe.MatchString(m.BuildURL) || u.Host == "" {
-		return fmt.Errorf("build URL %q is not a Hydra build URL like https://hydra.nixos.org/build/312345678", m.BuildURL)
+	if err := checkBuildURL(m.BuildURL); err != nil {
+		return err
 	}
-	if _, err := time.Parse(time.DateOnly, m.Since); err != nil {
-		return fmt.Errorf("since %q is not a date like 2026-11-25", m.Since)
+	if err := checkDate(m.Since); err != nil {
+		return err
 	}
 	for _, s := range m.Systems {
 		if err := CheckSystem(s); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func checkBuildURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || !buildURLRe.MatchString(s) || u.Host == "" {
+		return fmt.Errorf("build URL %q is not a Hydra build URL like https://hydra.nixos.org/build/312345678", s)
+	}
+	return nil
+}
+
+func checkDate(s string) error {
+	if _, err := time.Parse(time.DateOnly, s); err != nil {
+		return fmt.Errorf("since %q is not a date like 2026-11-25", s)
 	}
 	return nil
 }
@@ -98,15 +112,20 @@ type parsedComment struct {
 	combined    bool
 	systems     []string
 	since       string
+	buildURL    string
 	addedStdenv bool
 }
 
+// parseComment reads a comment Mark wrote. ok is false unless every part
+// is one Mark could have written: a real date, a build URL Validate
+// accepts (named twice, the second time with /log), known systems in
+// markbot's order.
 func parseComment(text string) (parsedComment, bool) {
 	m := commentRe.FindStringSubmatch(text)
-	if m == nil || m[5] != m[4]+"/log" {
+	if m == nil || m[5] != m[4]+"/log" || checkDate(m[3]) != nil || checkBuildURL(m[4]) != nil {
 		return parsedComment{}, false
 	}
-	pc := parsedComment{combined: m[1] != "", since: m[3], addedStdenv: m[6] != ""}
+	pc := parsedComment{combined: m[1] != "", since: m[3], buildURL: m[4], addedStdenv: m[6] != ""}
 	if m[2] != "" {
 		pc.systems = strings.Split(m[2], ", ")
 		for _, s := range pc.systems {

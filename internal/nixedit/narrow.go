@@ -14,12 +14,23 @@ import (
 // package builds again on some of its systems only. m.Systems must be a
 // non-empty subset of the systems the marker covers (a marker for every
 // system may narrow to any). The old marker must be markbot's as written,
-// as for Unmark (ErrNotMarked, *HumanChangedError); the new one is written
+// as for Unmark (ErrNotMarked, *RefusedError for a file that opts out,
+// *HumanChangedError); the new one is written
 // as Mark writes it, so the result is exactly Mark(Unmark(src), m). When
 // the file already marks the derivation broken on m.Systems without
 // markbot (a human's own broken binding covers them), the result is the
 // file without markbot's marker. An empty m.Since keeps the old marker's.
 func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
+	return narrow(filename, src, line, m, nil)
+}
+
+// NarrowExpecting is Narrow for a caller that knows what markbot wrote for
+// the old marker, as for UnmarkExpecting.
+func NarrowExpecting(filename string, src []byte, line int, m, want Marker) ([]byte, error) {
+	return narrow(filename, src, line, m, &want)
+}
+
+func narrow(filename string, src []byte, line int, m Marker, want *Marker) ([]byte, error) {
 	if len(m.Systems) == 0 {
 		return nil, errors.New("narrowing a marker needs the systems it keeps")
 	}
@@ -30,7 +41,7 @@ func Narrow(filename string, src []byte, line int, m Marker) ([]byte, error) {
 	if err := check.Validate(); err != nil {
 		return nil, err
 	}
-	unmarked, ed, err := unmarkLine(filename, src, line)
+	unmarked, ed, err := unmarkLine(filename, src, line, want)
 	if err != nil {
 		return nil, err
 	}

@@ -12,18 +12,40 @@ import (
 
 // Unmark removes markbot's marker from the derivation whose meta.position
 // is line, exactly as Mark wrote it. It returns ErrNotMarked when there is
-// no marker and a *HumanChangedError when a human has edited it.
+// no marker, a *RefusedError when the file opts out or is generated (as
+// Mark does), and a *HumanChangedError when a human has changed any of
+// markbot's lines: the comment, its `broken = …;` line (a comment or code
+// appended to it, another spacing or indentation, another value) or the
+// ` || COND` it appended to a human's broken.
 func Unmark(filename string, src []byte, line int) ([]byte, error) {
-	out, _, err := unmarkLine(filename, src, line)
+	out, _, err := unmarkLine(filename, src, line, nil)
+	return out, err
+}
+
+// UnmarkExpecting is Unmark for a caller that knows what markbot wrote (its
+// state database, the pull request): a marker whose comment names another
+// build, date or systems than want's was changed by a human. Fields of want
+// left empty are not compared (a marker for all systems is want.Systems =
+// HydraSystems).
+func UnmarkExpecting(filename string, src []byte, line int, want Marker) ([]byte, error) {
+	out, _, err := unmarkLine(filename, src, line, &want)
 	return out, err
 }
 
 // unmarkLine is Unmark, also returning the editor that did it (what the
 // marker's comment said, and how lines moved).
-func unmarkLine(filename string, src []byte, line int) ([]byte, *editor, error) {
+func unmarkLine(filename string, src []byte, line int, want *Marker) ([]byte, *editor, error) {
+	if want != nil {
+		if err := want.validPart(); err != nil {
+			return nil, nil, err
+		}
+	}
 	f, err := Parse(filename, src)
 	if err != nil {
 		return nil, nil, err
+	}
+	if reason := f.optOut(); reason != "" {
+		return nil, nil, &RefusedError{Reason: reason}
 	}
 	t, err := f.Locate(line)
 	if err != nil {
@@ -33,11 +55,59 @@ func unmarkLine(filename string, src []byte, line int) ([]byte, *editor, error) 
 	if err := ed.unmark(t); err != nil {
 		return nil, nil, err
 	}
+	if want != nil {
+		if err := ed.unmarked.expect(*want); err != nil {
+			return nil, nil, err
+		}
+	}
 	out := ed.apply()
 	if _, err := Parse(filename, out); err != nil {
 		return nil, nil, &HumanChangedError{Reason: fmt.Sprintf("removing the marker would not parse (%v)", err)}
 	}
 	return out, ed, nil
+}
+
+// validPart validates the fields of m that are set.
+func (m Marker) validPart() error {
+	if m.BuildURL != "" {
+		if err := checkBuildURL(strings.TrimSuffix(m.BuildURL, "/")); err != nil {
+			return err
+		}
+	}
+	if m.Since != "" {
+		if err := checkDate(m.Since); err != nil {
+			return err
+		}
+	}
+	for _, s := range m.Systems {
+		if err := CheckSystem(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expect compares what the comment says with what the caller wrote.
+func (pc parsedComment) expect(want Marker) error {
+	if u := strings.TrimSuffix(want.BuildURL, "/"); u != "" && u != pc.buildURL {
+		return &HumanChangedError{Reason: fmt.Sprintf("the marker names build %s, markbot wrote %s", pc.buildURL, u)}
+	}
+	if want.Since != "" && want.Since != pc.since {
+		return &HumanChangedError{Reason: fmt.Sprintf("the marker says since %s, markbot wrote %s", pc.since, want.Since)}
+	}
+	if len(want.Systems) > 0 {
+		if got, w := pc.systems, normalizeSystems(want.Systems); !slices.Equal(got, w) {
+			return &HumanChangedError{Reason: fmt.Sprintf("the marker is for %s, markbot wrote it for %s", systemsText(got), systemsText(w))}
+		}
+	}
+	return nil
+}
+
+func systemsText(systems []string) string {
+	if len(systems) == 0 {
+		return "all systems"
+	}
+	return strings.Join(systems, ", ")
 }
 
 // commentAbove returns the markbot comment on the line right above token
@@ -70,7 +140,9 @@ func (f *File) hasMarkbotComment(set *AttrSet) bool {
 }
 
 // unmark takes markbot's marker out of t; ed.unmarked is what its comment
-// said.
+// said. Every byte of markbot's lines must be as Mark writes them: what
+// Unmark removes is compared with what Mark inserts, so a human's edit to
+// them (or on them) makes the marker theirs rather than moving it.
 func (ed *editor) unmark(t *Target) error {
 	f := ed.f
 	broken, err := f.brokenBinding(t)
@@ -101,6 +173,12 @@ func (ed *editor) unmark(t *Target) error {
 		return &HumanChangedError{Reason: fmt.Sprintf("markbot's comment was edited: %q", text)}
 	}
 	ed.unmarked = pc
+	// The comment line: indented as the line below it (Mark writes both
+	// with one indentation), ending as the line below it ends.
+	below := int(f.Toks[commentTok].Off)
+	if ind := f.indentOf(commentStart); ind != f.indentOf(below) {
+		return &HumanChangedError{Reason: "markbot's comment is not indented as the line below it"}
+	}
 	valueText := f.exprText(broken.Value)
 	condOf := func(systems []string) string {
 		c, _ := Condition(systems)
@@ -108,9 +186,15 @@ func (ed *editor) unmark(t *Target) error {
 	}
 
 	if pc.combined {
+		// The line is a human's broken = X; markbot added the comment
+		// above it and ` || COND` at the end of X.
 		cond := condOf(pc.systems)
-		if !strings.HasSuffix(valueText, " || "+cond) || len(valueText) == len(" || "+cond) {
+		or, isOr := broken.Value.(*Binary)
+		if !isOr || f.Toks[or.Op].Kind != OR || !strings.HasSuffix(valueText, " || "+cond) || len(valueText) == len(" || "+cond) {
 			return &HumanChangedError{Reason: fmt.Sprintf("broken = %s no longer ends in markbot's %q", truncate(valueText, 60), "|| "+cond)}
+		}
+		if err := f.sameLineEnd(commentStart, lineStart); err != nil {
+			return err
 		}
 		end := f.exprEnd(broken.Value)
 		ed.remove(commentStart, lineStart)
@@ -121,18 +205,88 @@ func (ed *editor) unmark(t *Target) error {
 	if cond != valueText {
 		return &HumanChangedError{Reason: fmt.Sprintf("broken = %s is not the %s markbot wrote", truncate(valueText, 60), cond)}
 	}
+	first, semiEnd := int(f.Toks[broken.firstTok()].Off), int(f.Toks[broken.Semi].End)
+	binding := "broken = " + cond + ";"
+	if len(broken.Path.Names) == 2 {
+		binding = "meta." + binding
+	}
 	switch {
 	case singleLine:
+		// The comment above the meta line, ` broken = COND;` before its '}'.
+		if got := string(f.Src[f.Toks[broken.firstTok()-1].End:semiEnd]); got != " "+binding {
+			return &HumanChangedError{Reason: fmt.Sprintf("markbot's %q was edited: %q", binding, got)}
+		}
+		if err := f.sameLineEnd(commentStart, lineStart); err != nil {
+			return err
+		}
 		ed.remove(commentStart, lineStart)
-		ed.remove(int(f.Toks[broken.firstTok()-1].End), int(f.Toks[broken.Semi].End))
+		ed.remove(int(f.Toks[broken.firstTok()-1].End), semiEnd)
 	case t.Meta != nil && len(t.Meta.Binds) == 1 && t.MetaAttr.Value == Expr(t.Meta) && !f.hasOtherTrivia(t.Meta, commentStart) && f.isLastBinding(t.Drv, t.MetaAttr):
-		// The whole meta set is markbot's: Mark created it.
+		// The whole meta set is markbot's: Mark created it, as
+		// NL IND meta = { NL INNER COMMENT NL INNER broken = COND; NL IND };
 		metaLine := f.lineStart(int(f.Toks[t.MetaAttr.firstTok()].Off))
-		ed.remove(f.newlineBefore(metaLine), int(f.Toks[t.MetaAttr.Semi].End))
+		from, to := f.newlineBefore(metaLine), int(f.Toks[t.MetaAttr.Semi].End)
+		nl := string(f.Src[from:metaLine])
+		ind, inner := f.indentOf(metaLine), f.indentOf(commentStart)
+		want := nl + ind + "meta = {" + nl + inner + text + nl + inner + binding + nl + ind + "};"
+		if inner != ind+f.indentUnit() || string(f.Src[from:to]) != want {
+			return &HumanChangedError{Reason: "the meta set markbot added was edited"}
+		}
+		if err := f.nothingAfter(to, "the meta set markbot added"); err != nil {
+			return err
+		}
+		ed.remove(from, to)
 	default:
-		ed.remove(f.newlineBefore(commentStart), int(f.Toks[broken.Semi].End))
+		// NL IND COMMENT NL IND broken = COND; after the line it follows.
+		from := f.newlineBefore(commentStart)
+		if got := string(f.Src[first:semiEnd]); got != binding {
+			return &HumanChangedError{Reason: fmt.Sprintf("markbot's %q was edited: %q", binding, got)}
+		}
+		if string(f.Src[from:commentStart]) != string(f.Src[f.newlineBefore(lineStart):lineStart]) {
+			return &HumanChangedError{Reason: "markbot's lines do not end alike"}
+		}
+		if err := f.nothingAfter(semiEnd, "markbot's "+binding); err != nil {
+			return err
+		}
+		ed.remove(from, semiEnd)
 	}
 	return ed.removeStdenv(pc, cond)
+}
+
+// sameLineEnd checks that the comment line (commentStart to lineStart, the
+// start of the line below) ends as the line below does: Mark writes the
+// comment with that line's ending.
+func (f *File) sameLineEnd(commentStart, lineStart int) error {
+	if string(f.Src[f.newlineBefore(lineStart):lineStart]) != f.newlineAfter(lineStart) {
+		return &HumanChangedError{Reason: "markbot's comment does not end as the line below it"}
+	}
+	return nil
+}
+
+// nothingAfter checks the rest of the line after off, where markbot's
+// binding (what) ends: Mark inserts its lines at the end of a line's
+// content, so only what followed that content can follow them: the line's
+// end, or the '}' closing the set. A comment or code there is a human's,
+// and would move onto the line above with the marker gone.
+func (f *File) nothingAfter(off int, what string) error {
+	i := off
+	for i < len(f.Src) && (f.Src[i] == ' ' || f.Src[i] == '\t') {
+		i++
+	}
+	if i == len(f.Src) || f.Src[i] == '\n' || f.Src[i] == '\r' || f.Src[i] == '}' {
+		return nil
+	}
+	rest := string(f.Src[i:f.endOfLine(i)])
+	return &HumanChangedError{Reason: fmt.Sprintf("%q was added after %s on its line", truncate(rest, 40), what)}
+}
+
+// endOfLine returns the offset of the line ending after off (or the end of
+// the file).
+func (f *File) endOfLine(off int) int {
+	for off < len(f.Src) && f.Src[off] != '\n' && f.Src[off] != '\r' {
+		off++
+	}
+	return off
 }
 
 func (f *File) isLastBinding(set *AttrSet, b Binding) bool {
