@@ -36,9 +36,11 @@ unmark's --build, --systems and --since are what markbot wrote, when known:
 a marker saying otherwise was changed by a human. A file that opts out
 ('# markbot: ignore') or is generated is refused by all three.
 
-Exit codes: 0 changed (check: all files fine), 1 error,
+Exit codes: 0 changed (check: all files fine), 1 error (the file: unreadable,
+over 64 MiB, not parsing, no derivation at LINE, not writable with -w),
 3 nothing to do (already broken / not marked),
-4 refused (reason on stderr) / marker changed by a human.
+4 refused (reason on stderr) / marker changed by a human,
+64 usage error (a bad flag or argument: FILE:LINE, a build URL, a date, a system).
 `
 
 func runNix(args []string, stdout, stderr io.Writer) int {
@@ -146,7 +148,29 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 	name, line, err := splitFileLine(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
-		return exitError
+		return exitUsage
+	}
+	// The marker the flags give: checked before the file is read, a bad
+	// value is a usage error (exit 64), as a bad flag is.
+	m := nixedit.Marker{BuildURL: *build, Since: *since}
+	switch *systems {
+	case "":
+	case "all":
+		m.Systems = nixedit.HydraSystems
+	default:
+		m.Systems = strings.Split(*systems, ",")
+	}
+	switch {
+	case op == "mark" && *build == "":
+		fmt.Fprintf(stderr, "markbot nix mark: --build URL is required\n")
+		return exitUsage
+	case op == "narrow" && (*build == "" || *systems == ""):
+		fmt.Fprintf(stderr, "markbot nix narrow: --systems and --build are required\n")
+		return exitUsage
+	}
+	if err := validFlags(m); err != nil {
+		fmt.Fprintf(stderr, "markbot nix %s: %v\n", op, err)
+		return exitUsage
 	}
 	src, err := nixedit.ReadFile(name)
 	if err != nil {
@@ -154,37 +178,15 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	var out []byte
-	switch op {
-	case "mark":
-		if *build == "" {
-			fmt.Fprintf(stderr, "markbot nix mark: --build URL is required\n")
-			return exitUsage
-		}
-		m := nixedit.Marker{BuildURL: *build, Since: *since}
-		if *systems != "" {
-			m.Systems = strings.Split(*systems, ",")
-		}
+	switch {
+	case op == "mark":
 		out, err = nixedit.Mark(name, src, line, m)
-	case "narrow":
-		if *build == "" || *systems == "" {
-			fmt.Fprintf(stderr, "markbot nix narrow: --systems and --build are required\n")
-			return exitUsage
-		}
-		out, err = nixedit.Narrow(name, src, line, nixedit.Marker{BuildURL: *build, Since: *since, Systems: strings.Split(*systems, ",")})
+	case op == "narrow":
+		out, err = nixedit.Narrow(name, src, line, m)
+	case m.BuildURL == "" && m.Since == "" && len(m.Systems) == 0:
+		out, err = nixedit.Unmark(name, src, line)
 	default:
-		if *build == "" && *systems == "" && *since == "" {
-			out, err = nixedit.Unmark(name, src, line)
-			break
-		}
-		want := nixedit.Marker{BuildURL: *build, Since: *since}
-		switch *systems {
-		case "":
-		case "all":
-			want.Systems = nixedit.HydraSystems
-		default:
-			want.Systems = strings.Split(*systems, ",")
-		}
-		out, err = nixedit.UnmarkExpecting(name, src, line, want)
+		out, err = nixedit.UnmarkExpecting(name, src, line, m)
 	}
 	var refused *nixedit.RefusedError
 	var human *nixedit.HumanChangedError
@@ -221,6 +223,18 @@ func nixEdit(op string, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// validFlags checks the fields of m the flags set (a build URL, a date,
+// systems), as nixedit.Marker.Validate does.
+func validFlags(m nixedit.Marker) error {
+	if m.BuildURL == "" {
+		m.BuildURL = "https://hydra.nixos.org/build/1"
+	}
+	if m.Since == "" {
+		m.Since = "2006-01-02"
+	}
+	return m.Validate()
+}
+
 // readError is a reading error as FILE: reason (an *os.PathError says
 // "open FILE: …", nixedit's limit already names the file).
 func readError(name string, err error) error {
@@ -244,15 +258,38 @@ func splitFileLine(s string) (string, int, error) {
 	return s[:i], line, nil
 }
 
-// writeFileAtomic replaces name with data through a temporary file in the
-// same directory and a rename, keeping the file's mode: the file is never
-// half-written.
+// writeFileAtomic replaces the file name with data through a temporary
+// file in the same directory and a rename, so the file is never
+// half-written. A symlink is written through: its target is replaced and
+// the link stays. The file keeps its permissions. What an editor would not
+// write is refused, naming the file: a read-only file (no write bit, or
+// not writable by this user), anything but a regular file.
 func writeFileAtomic(name string, data []byte) error {
-	st, err := os.Stat(name)
+	target, err := filepath.EvalSymlinks(name)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".markbot-*")
+	st, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	via := ""
+	if target != name {
+		via = " (the target of " + name + ")"
+	}
+	switch {
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%s%s: not a regular file (%s): not writing it", target, via, st.Mode().Type())
+	case st.Mode().Perm()&0o222 == 0:
+		return fmt.Errorf("%s%s: read-only (mode %04o): not writing it; make it writable first", target, via, st.Mode().Perm())
+	}
+	// Writable by this user? (Opened, not truncated: nothing is written.)
+	probe, err := os.OpenFile(target, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("%s%s: not writable: %w", target, via, errors.Unwrap(err))
+	}
+	probe.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".markbot-*")
 	if err != nil {
 		return err
 	}
@@ -272,7 +309,7 @@ func writeFileAtomic(name string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), name)
+	return os.Rename(tmp.Name(), target)
 }
 
 // parseInterspersed parses flags that may come before or after the

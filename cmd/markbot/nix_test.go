@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nixpkgs-markbot/markbot/internal/testutil"
 )
 
 const sample = `{ lib, stdenv, fetchurl }:
@@ -81,12 +84,18 @@ func TestNixMarkCLI(t *testing.T) {
 		{"human date", strings.Replace(marked, "since 2026-11-25", "since 2026-11-20", 1), []string{"nix", "unmark", "FILE:13", "--since", "2026-11-25", "-w"}, 4, "", "changed by a human: the marker says since 2026-11-20, markbot wrote 2026-11-25", ""},
 		{"unmark as written", marked, []string{"nix", "unmark", "FILE:13", "--since", "2026-11-25", "--build", build, "--systems", "aarch64-darwin,x86_64-darwin", "-w"}, 0, "", "", sample},
 		{"unmark other systems", marked, []string{"nix", "unmark", "FILE:13", "--systems", "all", "-w"}, 4, "", "markbot wrote it for all systems", ""},
-		{"bad URL", sample, []string{"nix", "mark", "FILE:13", "--build", "nope", "-w"}, 1, "", "not a Hydra build URL", ""},
-		{"unknown system", sample, []string{"nix", "mark", "FILE:13", "--build", build, "--systems", "x86_64-windows", "-w"}, 1, "", `unknown system "x86_64-windows"`, ""},
+		{"bad URL", sample, []string{"nix", "mark", "FILE:13", "--build", "nope", "-w"}, exitUsage, "", "not a Hydra build URL", ""},
+		{"URL with a password", sample, []string{"nix", "mark", "FILE:13", "--build", "https://bot:hunter2@hydra.nixos.org/build/312345678", "-w"}, exitUsage, "", `build URL "https://REDACTED@hydra.nixos.org/build/312345678" carries a user name or password`, ""},
+		{"URL with a token", sample, []string{"nix", "mark", "FILE:13", "--build", "https://hydra.nixos.org/build/312345678?token=hunter2"}, exitUsage, "", "not a Hydra build URL", ""},
+		{"narrow to a URL with a user", marked, []string{"nix", "narrow", "FILE:13", "--systems", "x86_64-darwin", "--build", "https://bot@hydra.nixos.org/build/312399999", "-w"}, exitUsage, "", "carries a user name or password", ""},
+		{"bad date", sample, []string{"nix", "mark", "FILE:13", "--build", build, "--since", "2026-02-30", "-w"}, exitUsage, "", `since "2026-02-30" is not a date`, ""},
+		{"unmark with a bad date", marked, []string{"nix", "unmark", "FILE:13", "--since", "yesterday", "-w"}, exitUsage, "", `since "yesterday" is not a date`, ""},
+		{"line zero", sample, []string{"nix", "mark", "FILE:0", "--build", build}, exitUsage, "", "LINE must be a positive number", ""},
+		{"unknown system", sample, []string{"nix", "mark", "FILE:13", "--build", build, "--systems", "x86_64-windows", "-w"}, exitUsage, "", `unknown system "x86_64-windows"`, ""},
 		{"line out of range", sample, []string{"nix", "mark", "FILE:99", "--build", build, "-w"}, 1, "", "line 99 is out of range", ""},
 		{"line without position", sample, []string{"nix", "mark", "FILE:7", "--build", build, "-w"}, 1, "", "line 7 holds no meta.description", ""},
 		{"parse error", "{ a = ; }", []string{"nix", "mark", "FILE:1", "--build", build, "-w"}, 1, "", "package.nix:1:7: unexpected ';'", ""},
-		{"not FILE:LINE", sample, []string{"nix", "mark", "FILE", "--build", build}, 1, "", "is not FILE:LINE", ""},
+		{"not FILE:LINE", sample, []string{"nix", "mark", "FILE", "--build", build}, exitUsage, "", "is not FILE:LINE", ""},
 		{"missing build", sample, []string{"nix", "mark", "FILE:13"}, exitUsage, "", "--build URL is required", ""},
 		{"-w and --diff", sample, []string{"nix", "mark", "FILE:13", "--build", build, "-w", "--diff"}, exitUsage, "", "exclude each other", ""},
 		{"check ok", sample, []string{"nix", "check", "FILE"}, 0, "", "", ""},
@@ -176,5 +185,95 @@ func TestNixHostileFiles(t *testing.T) {
 	p := writeSample(t, "a"+strings.Repeat(".b", 100000)+"\n")
 	if code, stdout, stderr := run(t, "nix", "check", p); code != exitOK {
 		t.Errorf("check 100,000 selectors: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestNixWriteThrough: -w writes a symlink's target and keeps the link and
+// the target's mode; it refuses, as an editor would, a read-only file (also
+// through a link) and anything but a regular file, leaving it untouched.
+func TestNixWriteThrough(t *testing.T) {
+	marked := strings.Replace(sample, "    license = lib.licenses.gpl3Plus;\n",
+		"    license = lib.licenses.gpl3Plus;\n    # markbot: broken since 2026-11-25, "+build+" (log: "+build+"/log)\n    broken = true;\n", 1)
+	tests := []struct {
+		name     string
+		mode     os.FileMode
+		link     string // "" = mark the file itself; else the link's path relative to the directory
+		wantCode int
+		wantErr  string
+	}{
+		{"regular file keeps its mode", 0o640, "", exitOK, ""},
+		{"symlink: the target is written", 0o600, "link.nix", exitOK, ""},
+		{"relative symlink from another directory", 0o644, "sub/link.nix", exitOK, ""},
+		{"read-only file", 0o444, "", exitError, "package.nix: read-only (mode 0444): not writing it"},
+		{"read-only through a symlink", 0o400, "link.nix", exitError, "package.nix (the target of "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			real := filepath.Join(dir, "package.nix")
+			if err := os.WriteFile(real, []byte(sample), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(real, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			path := real
+			if tt.link != "" {
+				path = filepath.Join(dir, tt.link)
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				rel, _ := filepath.Rel(filepath.Dir(path), real)
+				if err := os.Symlink(rel, path); err != nil {
+					t.Skipf("symlink: %v", err)
+				}
+			}
+			code, _, stderr := run(t, "nix", "mark", path+":13", "--build", build, "--since", "2026-11-25", "-w")
+			if code != tt.wantCode || !strings.Contains(stderr, tt.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want %d, %q", code, stderr, tt.wantCode, tt.wantErr)
+			}
+			want := sample
+			if code == exitOK {
+				want = marked
+			}
+			if got, _ := os.ReadFile(real); string(got) != want {
+				t.Errorf("the file afterwards:\n%s", got)
+			}
+			if st, _ := os.Stat(real); st.Mode().Perm() != tt.mode {
+				t.Errorf("mode %04o, want %04o", st.Mode().Perm(), tt.mode)
+			}
+			if tt.link != "" {
+				if st, err := os.Lstat(path); err != nil || st.Mode()&os.ModeSymlink == 0 {
+					t.Errorf("the link was replaced (%v, %v)", st.Mode(), err)
+				}
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.Contains(e.Name(), ".markbot-") {
+					t.Errorf("temporary file left: %s", e.Name())
+				}
+			}
+			if code == exitOK {
+				nixParseFile(t, real)
+			}
+		})
+	}
+	// Not a regular file: refused before anything is written.
+	dir := t.TempDir()
+	if err := writeFileAtomic(dir, []byte("{ }\n")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("writing a directory: %v", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "dangling"), nil); err == nil {
+		t.Errorf("writing through a dangling link: no error")
+	}
+}
+
+// nixParseFile runs nix-instantiate --parse, the oracle, on a file markbot
+// wrote (skipped without Nix unless MARKBOT_REQUIRE_TOOLS=1).
+func nixParseFile(t *testing.T, path string) {
+	t.Helper()
+	bin := testutil.LookTool(t, "nix-instantiate", "nix-bin")
+	cmd := exec.Command(bin, "--parse", path)
+	cmd.Env = append(os.Environ(), "NIX_STATE_DIR="+t.TempDir(), "HOME="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nix-instantiate --parse %s: %v\n%s", path, err, out)
 	}
 }
