@@ -64,6 +64,7 @@ func serve(ctx context.Context, cfg *config.Config, log *logrus.Logger, stdout, 
 	if err := cfg.RequireApp(); err != nil {
 		return fail(err)
 	}
+	cfg.SetLogger(log) // warnings about the secret files go to the server's log
 	secret, err := cfg.ReadWebhookSecret()
 	if err != nil {
 		return fail(err)

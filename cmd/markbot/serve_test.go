@@ -37,6 +37,7 @@ func TestServeRefusesToStart(t *testing.T) {
 	dir := t.TempDir()
 	key := writeFile(t, dir, "app.pem", "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----\n")
 	empty := writeFile(t, dir, "empty-secret", "\n")
+	blank := writeFile(t, dir, "blank-secret", "  \t\n")
 	app := fmt.Sprintf("github:\n  app_id: 1\n  installation_id: 2\n  private_key_file: %s\n", key)
 	for _, tc := range []struct {
 		name, config string
@@ -49,6 +50,10 @@ func TestServeRefusesToStart(t *testing.T) {
 		{name: "no webhook secret", config: "version: 1\n" + app, code: exitError, want: []string{"github.webhook_secret_file"}},
 		{name: "empty webhook secret", config: "version: 1\n" + app + "  webhook_secret_file: " + empty + "\n", code: exitError,
 			want: []string{"is empty"}},
+		{name: "blank webhook secret", config: "version: 1\n" + app + "  webhook_secret_file: " + blank + "\n", code: exitError,
+			want: []string{"holds only white space", blank}},
+		{name: "plain-HTTP API", config: "version: 1\n" + app + "  api_url: http://ghe.example/api/v3/\n", code: exitError,
+			want: []string{"github.api_url", "is plain HTTP", "github.insecure_http: true"}},
 		{name: "no --config", args: []string{"serve"}, code: exitUsage, want: []string{"--config FILE is required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

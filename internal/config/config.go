@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
@@ -53,6 +55,8 @@ type Config struct {
 	source string
 	pos    map[string]string
 	env    map[string]string
+	// log receives warnings about secret files (SetLogger).
+	log logrus.FieldLogger
 }
 
 // HydraConfig is where failures are read from.
@@ -75,6 +79,9 @@ type HydraConfig struct {
 	// IdleTimeout is the longest pause inside an answer's body before the
 	// request is given up (and retried).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// InsecureHTTP allows a plain-http URL to a host other than a loopback
+	// address (see PlainHTTPError).
+	InsecureHTTP bool `yaml:"insecure_http"`
 }
 
 // GitHubConfig is where pull requests go and how markbot authenticates.
@@ -107,6 +114,10 @@ type GitHubConfig struct {
 	BotLogin string `yaml:"bot_login"`
 	// Timeout bounds one API request, answer included.
 	Timeout time.Duration `yaml:"timeout"`
+	// InsecureHTTP allows a plain-http APIURL to a host other than a
+	// loopback address: the token then travels in clear text (see
+	// PlainHTTPError).
+	InsecureHTTP bool `yaml:"insecure_http"`
 }
 
 // PackagesConfig is the nixpkgs packages index (attribute → meta).
@@ -532,7 +543,20 @@ func (c *Config) fileName() string {
 // maxSecretFile bounds what ReadPrivateKey and ReadWebhookSecret read.
 const maxSecretFile = 64 << 10
 
-func readSecretFile(key, env, path string) ([]byte, error) {
+// SetLogger sets where warnings about the secret files go (default:
+// logrus's standard logger).
+func (c *Config) SetLogger(log logrus.FieldLogger) { c.log = log }
+
+func (c *Config) logger() logrus.FieldLogger {
+	if c.log == nil {
+		return logrus.StandardLogger()
+	}
+	return c.log
+}
+
+// readSecretFile reads a secret from path, warning when others than its
+// owner may read it.
+func (c *Config) readSecretFile(key, env, path string) ([]byte, error) {
 	if path == "" {
 		return nil, &Error{Key: key, Msg: "not set (set it in markbot.yaml or " + env + ")"}
 	}
@@ -541,6 +565,10 @@ func readSecretFile(key, env, path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o044 != 0 {
+		c.logger().WithFields(logrus.Fields{"key": key, "file": path, "mode": fmt.Sprintf("%04o", fi.Mode().Perm())}).
+			Warn("a secret file is readable by its group or by others: only markbot's user should read it (chmod 600)")
+	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxSecretFile+1)); err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", key, path, err)
@@ -552,10 +580,11 @@ func readSecretFile(key, env, path string) ([]byte, error) {
 }
 
 // ReadPrivateKey reads the App's PEM private key from
-// github.private_key_file. Errors name the key and path, never the content.
+// github.private_key_file. Errors name the key and path, never the content;
+// a file readable by its group or others is read with a warning.
 func (c *Config) ReadPrivateKey() ([]byte, error) {
 	path := c.GitHub.PrivateKeyFile
-	b, err := readSecretFile("github.private_key_file", "MARKBOT_GITHUB_PRIVATE_KEY_FILE", path)
+	b, err := c.readSecretFile("github.private_key_file", "MARKBOT_GITHUB_PRIVATE_KEY_FILE", path)
 	if err != nil {
 		return nil, err
 	}
@@ -566,17 +595,22 @@ func (c *Config) ReadPrivateKey() ([]byte, error) {
 }
 
 // ReadWebhookSecret reads the webhook secret from
-// github.webhook_secret_file, without trailing line ends. An empty secret
-// is an error: GitHub's signature check is skipped with one.
+// github.webhook_secret_file, without trailing line ends. An empty secret,
+// or one of white space only, is an error: GitHub's signature check is
+// skipped with an empty one, and a blank one is guessed at once. A file
+// readable by its group or others is read with a warning.
 func (c *Config) ReadWebhookSecret() ([]byte, error) {
 	path := c.GitHub.WebhookSecretFile
-	b, err := readSecretFile("github.webhook_secret_file", "MARKBOT_GITHUB_WEBHOOK_SECRET_FILE", path)
+	b, err := c.readSecretFile("github.webhook_secret_file", "MARKBOT_GITHUB_WEBHOOK_SECRET_FILE", path)
 	if err != nil {
 		return nil, err
 	}
 	b = bytes.TrimRight(b, "\r\n")
 	if len(b) == 0 {
 		return nil, fmt.Errorf("github.webhook_secret_file: %s is empty (an empty secret would disable signature checks)", path)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("github.webhook_secret_file: %s holds only white space (a blank secret is no secret)", path)
 	}
 	return b, nil
 }

@@ -119,6 +119,7 @@ func (c *Config) Validate() error {
 func (k *checker) hydra() {
 	h := k.c.Hydra
 	k.httpURL("hydra.url", h.URL)
+	k.plainHTTP("hydra.url", "hydra.insecure_http", h.URL, h.InsecureHTTP, hydraRisk)
 	k.jobset("hydra.jobset", h.Jobset)
 	if c := h.Contact; c != "" {
 		switch {
@@ -194,6 +195,7 @@ func (k *checker) github() {
 		k.fail("github.timeout", "must be between 1s and 10m, got %s", FormatDuration(t))
 	}
 	k.httpURL("github.api_url", g.APIURL)
+	k.plainHTTP("github.api_url", "github.insecure_http", g.APIURL, g.InsecureHTTP, githubRisk)
 	if !strings.HasSuffix(g.APIURL, "/") {
 		k.fail("github.api_url", "must end with \"/\", got %s", quote(g.APIURL))
 	}

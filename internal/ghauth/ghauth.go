@@ -17,14 +17,22 @@ import (
 )
 
 // Client returns a go-github client for cfg. A token from the environment
-// wins over the App (see config); with neither, the client is anonymous. wrap, if not nil, wraps the transport
+// wins over the App (see config); with neither, the client is anonymous.
+// A plain-http API URL is refused unless its host is a loopback address
+// written literally or github.insecure_http is set (GitHubConfig.PlainHTTPError).
+// wrap, if not nil, wraps the transport
 // that API requests go through (above the App's token requests): a dry run
 // passes a read-only wrapper.
 func Client(cfg *config.Config, wrap func(http.RoundTripper) http.RoundTripper) (*github.Client, error) {
 	base := http.DefaultTransport
 	api, err := url.Parse(cfg.GitHub.APIURL)
-	if err != nil || !strings.HasSuffix(api.Path, "/") {
+	if err != nil || (api.Scheme != "https" && api.Scheme != "http") || api.Host == "" || !strings.HasSuffix(api.Path, "/") {
 		return nil, fmt.Errorf("github.api_url %q: want an http(s) URL ending in /", cfg.GitHub.APIURL)
+	}
+	// Config.Validate refuses this already; a URL set after it (markbot
+	// compare --github-api) is checked here, before any credential is read.
+	if err := cfg.GitHub.PlainHTTPError(); err != nil {
+		return nil, err
 	}
 	rt := base
 	switch {

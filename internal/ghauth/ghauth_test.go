@@ -122,9 +122,25 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestBadAPIURL(t *testing.T) {
-	cfg := config.Default()
-	cfg.GitHub.APIURL = "https://api.github.com" // no final slash
-	if _, err := Client(cfg, nil); err == nil || !strings.Contains(err.Error(), "github.api_url") {
-		t.Fatalf("err = %v", err)
+	for _, tc := range []struct {
+		url      string
+		insecure bool
+		want     string // "" for accepted
+	}{
+		{"https://api.github.com", false, "want an http(s) URL ending in /"}, // no final slash
+		{"ftp://api.github.com/", false, "want an http(s) URL ending in /"},
+		{"http://ghe.example/api/v3/", false, `github.api_url: "http://ghe.example/api/v3/" is plain HTTP`},
+		{"http://localhost:8080/", false, "is plain HTTP"},
+		{"http://ghe.example/api/v3/", true, ""},
+		{"http://127.0.0.1:8080/", false, ""},
+	} {
+		// Set after Validate, as markbot compare --github-api does; with a
+		// token, which must not go out.
+		cfg := config.Default()
+		cfg.GitHub.APIURL, cfg.GitHub.InsecureHTTP, cfg.GitHub.Token = tc.url, tc.insecure, config.Secret("ghp_x")
+		_, err := Client(cfg, nil)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s (insecure %v): err = %v, want %q", tc.url, tc.insecure, err, tc.want)
+		}
 	}
 }
