@@ -124,10 +124,10 @@ func TestRunHydraErrors(t *testing.T) {
 		want  string
 	}{
 		{"5xx until the retries run out", func(w *world) {
-			w.headFake.Inject("/eval/200/builds", hydratest.Fault{Kind: hydratest.FaultStatus, Times: 5})
+			w.headFake.Inject("/eval/200", hydratest.Fault{Kind: hydratest.FaultStatus, Times: 5, PageOnly: true})
 		}, "nixpkgs/staging-next: evaluation 200: giving up after 2 attempts: GET "},
 		{"a body cut short, twice", func(w *world) {
-			w.baseFake.Inject("/eval/100/builds", hydratest.Fault{Kind: hydratest.FaultTruncate, Times: 5, After: 50})
+			w.baseFake.Inject("/eval/100", hydratest.Fault{Kind: hydratest.FaultTruncate, Times: 5, After: 50, PageOnly: true})
 		}, "nixpkgs/unstable: evaluation 100: "},
 		{"invalid JSON", func(w *world) {
 			w.baseFake.Inject("/jobset/nixpkgs/unstable/latest-eval", hydratest.Fault{Kind: hydratest.FaultInvalidJSON, Times: 5})

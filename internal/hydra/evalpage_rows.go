@@ -317,10 +317,10 @@ func (p *pageParser) buildRow(cells []pageCell) error {
 		return p.rowErr("the job cell is empty")
 	}
 	r.Job = string(s)
-	if s = trimHTMLSpace(cells[p.col[colSystem]].text); len(s) == 0 {
-		return p.rowErr("the system cell is empty")
-	}
-	r.System = string(s)
+	// An empty system is Hydra printing an empty column (<tt></tt>), which
+	// the builds endpoint gives as "" too: read as such, not refused
+	// (the job name tells whether it is a package: aggregates are not).
+	r.System = string(trimHTMLSpace(cells[p.col[colSystem]].text))
 	if p.paneTab != TabRemoved {
 		if err := p.buildCells(r, cells); err != nil {
 			return err
