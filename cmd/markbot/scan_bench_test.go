@@ -95,6 +95,7 @@ func BenchmarkColdScan(b *testing.B) {
 		}
 		var reqs, bytesIn, secs float64
 		n := 0
+		cold := historyLine(stderr.String())
 		sc := bufio.NewScanner(&stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
@@ -113,7 +114,6 @@ func BenchmarkColdScan(b *testing.B) {
 			b.Fatalf("%d evaluations read:\n%s", n, stderr.String())
 		}
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		cold := historyLine(stderr.String())
 		// The same scan again: what a cycle with nothing new costs.
 		warm := exec.Command(markbot, "scan", "--hydra", "http://"+addr, "--evals", "10", "--rate", "100", "-v", "--state-dir", state)
 		var warmErr bytes.Buffer

@@ -78,13 +78,20 @@ func (c *Cache) Has(eval int64) bool {
 
 // Load reads a cached evaluation, sharing strings through in (may be nil).
 func (c *Cache) Load(eval int64, in *Interner) (*EvalRecords, error) {
+	return c.LoadKeeping(eval, in, nil)
+}
+
+// LoadKeeping is Load keeping only the records whose job keep accepts (nil:
+// all), without ever holding the others: the job's bytes are only valid
+// during the call.
+func (c *Cache) LoadKeeping(eval int64, in *Interner, keep func(job []byte) bool) (*EvalRecords, error) {
 	p := c.path(eval)
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("hydra cache: %w", err)
 	}
 	defer f.Close()
-	er, err := ReadRecords(f, in)
+	er, err := readRecords(f, in, keep)
 	if err != nil {
 		return nil, fmt.Errorf("hydra cache %s: %w", p, err)
 	}
@@ -250,7 +257,9 @@ const maxCacheFile = 4 << 30
 
 // ReadRecords decodes the cache format. Any damage (bad magic, truncation,
 // wrong count, trailing data, checksum) is an error, never a panic.
-func ReadRecords(r io.Reader, in *Interner) (*EvalRecords, error) {
+func ReadRecords(r io.Reader, in *Interner) (*EvalRecords, error) { return readRecords(r, in, nil) }
+
+func readRecords(r io.Reader, in *Interner, keep func([]byte) bool) (*EvalRecords, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
@@ -261,7 +270,7 @@ func ReadRecords(r io.Reader, in *Interner) (*EvalRecords, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	p := cacheParser{data: data, in: in}
+	p := cacheParser{data: data, in: in, keep: keep}
 	return p.parse()
 }
 
@@ -269,6 +278,7 @@ type cacheParser struct {
 	data []byte
 	off  int
 	in   *Interner
+	keep func(job []byte) bool
 	err  error
 }
 
@@ -329,6 +339,7 @@ func (p *cacheParser) parse() (*EvalRecords, error) {
 		return nil, fmt.Errorf("%w: version %d, want %d", errCorrupt, head[len(cacheMagic)], cacheVersion)
 	}
 	er := &EvalRecords{Eval: int64(p.uvarint()), Timestamp: p.varint()}
+	read := 0
 	er.Revision = p.str(maxRevLen)
 	for p.err == nil {
 		tag := p.bytes(1)
@@ -336,8 +347,8 @@ func (p *cacheParser) parse() (*EvalRecords, error) {
 			break
 		}
 		if tag[0] == 0 {
-			if n := p.uvarint(); p.err == nil && n != uint64(len(er.Records)) {
-				p.fail("trailer says %d records, read %d", n, len(er.Records))
+			if n := p.uvarint(); p.err == nil && n != uint64(read) {
+				p.fail("trailer says %d records, read %d", n, read)
 			}
 			if p.err == nil && p.off != len(p.data) {
 				p.fail("%d bytes after the trailer", len(p.data)-p.off)
@@ -345,15 +356,24 @@ func (p *cacheParser) parse() (*EvalRecords, error) {
 			break
 		}
 		if tag[0] != 1 {
-			p.fail("record %d: tag %d", len(er.Records), tag[0])
+			p.fail("record %d: tag %d", read, tag[0])
 			break
 		}
+		read++
 		var rec Record
-		rec.Job = p.str(maxJobLen)
+		jn := p.uvarint()
+		if jn > maxJobLen {
+			p.fail("string of %d bytes", jn)
+		}
+		job := p.bytes(jn)
+		kept := p.keep == nil || p.err == nil && p.keep(job)
+		if kept {
+			rec.Job = p.in.Bytes(job)
+		}
 		rec.System = p.str(maxSystemLen)
 		st := p.varint()
 		if st < -1 || st > 255 {
-			p.fail("record %d: status %d", len(er.Records), st)
+			p.fail("record %d: status %d", read-1, st)
 		}
 		rec.Status = Status(st)
 		rec.Build = p.varint()
@@ -361,9 +381,9 @@ func (p *cacheParser) parse() (*EvalRecords, error) {
 		if secs := p.uvarint(); secs < 1<<31 {
 			rec.Seconds = int32(secs)
 		} else {
-			p.fail("record %d: %d seconds", len(er.Records), secs)
+			p.fail("record %d: %d seconds", read-1, secs)
 		}
-		if p.err == nil {
+		if p.err == nil && kept {
 			er.Records = append(er.Records, rec)
 		}
 	}

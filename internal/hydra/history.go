@@ -57,7 +57,11 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 		if err != nil {
 			return nil, err
 		}
-		er, err := cache.Load(e.ID, &in)
+		var keep func([]byte) bool
+		if len(history) >= 2 {
+			keep = func(job []byte) bool { return !containsJob(succeeded, job) }
+		}
+		er, err := cache.LoadKeeping(e.ID, &in, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +74,7 @@ func (c *Client) History(ctx context.Context, cache *Cache, project, jobset stri
 			succeeded = succeededJobs(er)
 		case 1:
 		default:
-			er.Records = withoutSucceeded(er.Records, succeeded)
+			delete(f, "builds")
 			f["kept"] = len(er.Records)
 		}
 		if !cached {
@@ -101,14 +105,16 @@ func succeededJobs(er *EvalRecords) []string {
 	return out
 }
 
-// withoutSucceeded keeps the records whose job is not in succeeded, in a
-// new slice (so that the whole evaluation's can be collected).
-func withoutSucceeded(recs []Record, succeeded []string) []Record {
-	var out []Record
-	for _, r := range recs {
-		if _, found := slices.BinarySearch(succeeded, r.Job); !found {
-			out = append(out, r)
+// containsJob reports whether job is in the sorted list, without making a
+// string of it.
+func containsJob(sorted []string, job []byte) bool {
+	_, found := slices.BinarySearchFunc(sorted, job, func(s string, b []byte) int {
+		for i := 0; i < len(s) && i < len(b); i++ {
+			if s[i] != b[i] {
+				return int(s[i]) - int(b[i])
+			}
 		}
-	}
-	return out
+		return len(s) - len(b)
+	})
+	return found
 }
