@@ -20,6 +20,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/demo"
 	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 	"github.com/nixpkgs-markbot/markbot/internal/udiff"
@@ -100,11 +101,16 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 	say("dependency and fd's builds were aborted. Since the newest evaluation a human has moved figlet's lines")
 	say("on master: markbot reads each file at the revision its packages index is from and carries the position")
 	say("to master (figlet's by %d lines). It reads them and opens pull requests:\n", demo.MovedLines)
+	before := w.Front.Stats()
 	sum, err := runCycle(ctx, cfg, false, log, stderr)
 	if err != nil {
 		return err
 	}
 	writeRunSummary(out, cfg, sum, false)
+	after := w.Front.Stats()
+	say("Hydra (behind a model of hydra.nixos.org's front end) served that cycle %d requests, %.1f kB on the wire: %s; no 429, no decoy, no 504: %v.",
+		after.Passed-before.Passed, float64(after.BytesTotal-before.BytesTotal)/1e3, frontKinds(before, after),
+		after.TooManyRequests+after.Decoys+after.GatewayTimeouts == 0)
 	opened := openedPRs(sum.Publish)
 	if len(opened) == 0 {
 		return fmt.Errorf("no pull request was opened")
@@ -300,4 +306,17 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// frontKinds lists the requests per kind of path between two readings of
+// the front end's counters ("eval 4, jobset/evals 1, …").
+func frontKinds(before, after hydratest.FrontEndStats) string {
+	var kinds []string
+	for k, n := range after.Requests {
+		if d := n - before.Requests[k]; d > 0 {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, d))
+		}
+	}
+	sort.Strings(kinds)
+	return strings.Join(kinds, ", ")
 }

@@ -49,6 +49,10 @@ type World struct {
 	// MasterHydra is the master jobset's fake (behind HydraFaults): tests
 	// inject faults by path there.
 	MasterHydra *hydratest.Fake
+	// Front is hydra.nixos.org's front end in front of it all (iocaine's
+	// decoys, limit_req scaled to 2000 r/s for markbot's 1000, the proxy
+	// timeout, compression): what markbot costs the server is in its Stats.
+	Front *hydratest.FrontEnd
 
 	hydra   *httptest.Server
 	probeID int64
@@ -90,7 +94,8 @@ func NewWorld() (*World, error) {
 	w.AddProbeEval(time.Unix(Start+int64(Evaluations-1)*5*day, 0), nil)
 	w.MasterHydra = hydratest.New(&revised{Static: w.Master, revs: w.revisionsByEval(), packages: index})
 	w.HydraFaults = hydratest.NewFaults(hydratest.Multi(w.MasterHydra, hydratest.New(w.Probe)))
-	w.hydra = httptest.NewServer(w.HydraFaults)
+	w.Front = hydratest.HydraNixosOrg(w.HydraFaults, hydratest.FrontEndOptions{Rate: 2000})
+	w.hydra = httptest.NewServer(w.Front)
 	w.HydraURL = w.hydra.URL
 
 	if w.Dir, err = os.MkdirTemp("", "markbot-demo-"); err != nil {
