@@ -34,7 +34,7 @@ buildGoModule {
   # (see docs/deployment.md#the-package-and-its-vendorhash) and checked
   # against go.mod/go.sum by internal/deploy's TestVendorHash. Not yet
   # confirmed by a `nix build`.
-  vendorHash = "sha256-xP1UuPTTqphsS3g4jHxcfAljz1iQmjIGsDtu33/JoeA=";
+  vendorHash = "sha256-Khri7DmYjBIpqzxshY/Bm5o0i+5q+M6n4VsYdTx3zQg=";
 
   subPackages = [ "cmd/markbot" ];
 
