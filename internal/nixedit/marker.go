@@ -61,12 +61,45 @@ func (m Marker) Validate() error {
 	return nil
 }
 
+// checkBuildURL accepts a Hydra build URL, which markbot writes into a
+// public file (twice) and a pull request: one carrying credentials (a user
+// name or password, a query string or fragment, where tokens go) is
+// refused, and named without them.
 func checkBuildURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || !buildURLRe.MatchString(s) || u.Host == "" {
-		return fmt.Errorf("build URL %q is not a Hydra build URL like https://hydra.nixos.org/build/312345678", s)
+		return fmt.Errorf("build URL %q is not a Hydra build URL like https://hydra.nixos.org/build/312345678", redact(s))
+	}
+	switch {
+	case u.User != nil:
+		return fmt.Errorf("build URL %q carries a user name or password: markbot writes it into a public file; give the URL without them", redact(s))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		return fmt.Errorf("build URL %q has a query or fragment: a Hydra build URL has none (and a token there would be published)", redact(s))
 	}
 	return nil
+}
+
+// redact hides what may be a secret in a URL for an error message (which
+// may be logged): https://user:pass@host/x?token=t becomes
+// https://REDACTED@host/x?REDACTED.
+func redact(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i+1] + "REDACTED"
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	host, path, slash := strings.Cut(rest, "/")
+	i := strings.LastIndex(host, "@")
+	if i < 0 {
+		return s
+	}
+	s = scheme + "://REDACTED" + host[i:]
+	if slash {
+		s += "/" + path
+	}
+	return s
 }
 
 func checkDate(s string) error {

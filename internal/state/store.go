@@ -33,7 +33,17 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Now replaces the clock (default time.Now).
 	Now func() time.Time
+	// Init allows an existing empty (zero-length) file to become a new
+	// database. Without it such a file is refused: it is what a truncated
+	// copy, a full disk or a failed restore leaves, and taking it for a
+	// fresh database would silently forget every marker and pull request.
+	// A missing file is created either way; a non-empty one is never reset.
+	Init bool
 }
+
+// ErrEmptyFile is wrapped by Open's error for a zero-length database file
+// without Options.Init.
+var ErrEmptyFile = errors.New("the file is empty (0 bytes), not a markbot state database")
 
 // Store is an open state database. It is safe for concurrent use.
 type Store struct {
@@ -43,7 +53,8 @@ type Store struct {
 }
 
 // Open opens (creating it and its parent directories if needed) the state
-// database at path and brings its schema up to date.
+// database at path and brings its schema up to date. An existing empty file
+// is refused unless opts.Init (ErrEmptyFile).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("state: no database path configured")
@@ -60,8 +71,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("state: %s: %w", path, err)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	switch fi, err := os.Stat(path); {
+	case err == nil && fi.IsDir():
 		return nil, fmt.Errorf("state: %s: is a directory", path)
+	case err == nil && fi.Size() == 0 && !opts.Init:
+		// A database markbot made is never empty: Open writes its header
+		// before anything else.
+		return nil, fmt.Errorf("state: %s: %w: a truncated copy, a full disk or a failed restore leaves one, and starting afresh would forget every marker and pull request markbot tracks; restore the file, or delete it (or pass --init where the command offers it) to start with an empty state", path, ErrEmptyFile)
 	}
 	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_txlock=immediate&_pragma=foreign_keys(1)", path, opts.BusyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", dsn)

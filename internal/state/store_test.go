@@ -129,6 +129,7 @@ func TestRefusesWhatItDoesNotUnderstand(t *testing.T) {
 			db.Close()
 		}, "not a markbot state database"},
 		{"directory", func(p string) { os.Mkdir(p, 0o755) }, "is a directory"},
+		{"empty file", func(p string) { os.WriteFile(p, nil, 0o644) }, "the file is empty (0 bytes), not a markbot state database"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -470,4 +471,48 @@ func TestConcurrentUse(t *testing.T) {
 	if len(evals) != 10 {
 		t.Fatalf("evaluations = %d", len(evals))
 	}
+}
+
+// TestOpenEmptyFile: a zero-length file is not taken for a fresh database
+// (it is what a truncated copy or a failed restore leaves) unless the
+// caller says so with Init; a missing file is created either way, and Init
+// never resets a database that has content.
+func TestOpenEmptyFile(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, empty, Options{}); !errors.Is(err, ErrEmptyFile) || !strings.Contains(err.Error(), "delete it") {
+		t.Fatalf("empty file without Init: %v", err)
+	}
+	if fi, _ := os.Stat(empty); fi.Size() != 0 {
+		t.Fatal("the refused file was written")
+	}
+	s, err := Open(ctx, empty, Options{Init: true})
+	if err != nil {
+		t.Fatalf("empty file with Init: %v", err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != SchemaVersion() {
+		t.Fatalf("schema %d, %v", v, err)
+	}
+	if _, err := s.RecordPR(ctx, PR{Number: 1, Kind: MarkPR, Branch: "b", Attrs: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Init on a database with content: opened as it is, nothing lost.
+	s, err = Open(ctx, empty, Options{Init: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PR(ctx, 1); err != nil {
+		t.Fatalf("Init reset a database: %v", err)
+	}
+	s.Close()
+	// Missing: created without Init.
+	s, err = Open(ctx, filepath.Join(dir, "new", "markbot.db"), Options{})
+	if err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+	s.Close()
 }
