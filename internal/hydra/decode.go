@@ -91,7 +91,7 @@ func decodeArray[T any](r io.Reader, next func(*jsontext.Decoder) (*T, error), f
 		if k := dec.PeekKind(); k == ']' || k == 0 {
 			break
 		}
-		cr.mark()
+		cr.Mark()
 		v, err := next(dec)
 		if err != nil {
 			return fmt.Errorf("build #%d: %w", n, noEOF(err))
@@ -156,7 +156,7 @@ func DecodeEvalsPage(r io.Reader) (*EvalsPage, error) {
 				// Unknown members (the megabytes of "builds") are
 				// skipped token by token, not held.
 				var e Eval
-				cr.mark()
+				cr.Mark()
 				if err := json.UnmarshalDecode(dec, &e); err != nil {
 					return nil, fmt.Errorf("evals[%d]: %w", len(p.Evals), noEOF(err))
 				}

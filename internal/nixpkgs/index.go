@@ -22,6 +22,8 @@ import (
 	"strings"
 
 	"github.com/andybalholm/brotli"
+
+	"github.com/nixpkgs-markbot/markbot/internal/limits"
 )
 
 // Maintainer is one entry of meta.maintainers. Old indexes give plain
@@ -238,7 +240,11 @@ func read(ctx context.Context, r io.Reader, source string, sniff bool, opts Load
 			br.Discard(len("\ufeff"))
 		}
 	}
-	p := &parser{source: source, dec: json.NewDecoder(br), in: newInterner(), strip: opts.StripPrefixes, ctx: ctx}
+	// One package's entry is a few kB (its meta); the whole nixpkgs index
+	// is a few hundred MB uncompressed. A value beyond either is an error,
+	// not memory spent (internal/limits).
+	lim := limits.NewReader(br, maxIndexBytes, "the packages index", maxPackageBytes, "one package's entry")
+	p := &parser{source: source, dec: json.NewDecoder(lim), lim: lim, in: newInterner(), strip: opts.StripPrefixes, ctx: ctx}
 	ix, err := p.parse()
 	if err != nil {
 		return nil, err
@@ -279,10 +285,17 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
+// Caps on the packages index (uncompressed).
+const (
+	maxIndexBytes   = 2 << 30
+	maxPackageBytes = 1 << 20
+)
+
 type parser struct {
 	ctx    context.Context
 	source string
 	dec    *json.Decoder
+	lim    *limits.Reader
 	in     *interner
 	strip  []string
 	attr   string
@@ -395,6 +408,7 @@ func (p *parser) packages(ix *Index) error {
 	}
 	n := 0
 	for p.dec.More() {
+		p.lim.Mark()
 		attr, err := p.key()
 		if err != nil {
 			return err
