@@ -39,6 +39,7 @@ func commands() []command {
 		{"nix", "check, mark and unmark Nix files with the lossless rewriter", runNix},
 		{"run", "run one cycle: scan Hydra, open pull requests marking packages broken", runRun},
 		{"savings", "estimate the Hydra build-hours per week saved by markbot's markers", runSavings},
+		{"site", "write the maintainer pages and Atom feeds of every watched jobset as static files", runSite},
 		{"scan", "list the packages that fail persistently on Hydra (table or JSON)", runScan},
 		{"serve", "run the GitHub App server: webhooks, scheduled cycles, metrics, status page", runServe},
 		{"version", "print the version", runVersion},

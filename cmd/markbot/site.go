@@ -1,0 +1,181 @@
+package main
+
+// markbot site: the maintainer pages and Atom feeds as static files
+// (internal/report), from every watched jobset (watch:), markbot's state
+// and the packages index.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
+	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/failures"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/report"
+	"github.com/nixpkgs-markbot/markbot/internal/state"
+)
+
+const siteUsage = `usage: markbot site --config FILE --out DIR [--base-url URL] [-v]
+
+Writes, for every GitHub login and team of the packages index, a page and
+an Atom feed of what they maintain that fails persistently on any watched
+jobset (watch:), and a page per jobset (the Zero Hydra Failures view), as
+static files in DIR (replaced whole). Nobody is mailed or pinged. Each
+watched jobset costs one reading of its new evaluations (cached). The
+feeds remember what failed before in DIR/../<DIR>.history.json, so that a
+package that builds again says so. Exit codes: 0 written, 1 error, 64 usage.
+`
+
+func runSite(args []string, stdout, stderr io.Writer) int {
+	fs := newConfigFlags("markbot site", siteUsage, stderr)
+	out := fs.String("out", "", "the `directory` to write the site to (required)")
+	baseURL := fs.String("base-url", "", "the `URL` the site is published at (Atom links are absolute); default file://DIR/")
+	cfg, code := fs.load(args)
+	if cfg == nil {
+		return code
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "markbot site: --out DIR is required")
+		return exitUsage
+	}
+	dir, err := filepath.Abs(*out)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot site: %v\n", err)
+		return exitUsage
+	}
+	if *baseURL == "" {
+		*baseURL = "file://" + filepath.ToSlash(dir) + "/"
+	}
+	log := cliLogger(stderr, *fs.verbose)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	site, err := buildSite(ctx, cfg, *baseURL, log, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot site: %v\n", err)
+		return exitError
+	}
+	hist := report.FileHistory{Path: filepath.Join(filepath.Dir(dir), filepath.Base(dir)+".history.json")}
+	prev, err := hist.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot site: %v\n", err)
+		return exitError
+	}
+	site.Feed = report.Track(prev, site, site.Generated)
+	stats, err := report.WriteSite(dir, site)
+	if err != nil {
+		fmt.Fprintf(stderr, "markbot site: %v\n", err)
+		return exitError
+	}
+	if err := hist.Save(site.Feed); err != nil {
+		fmt.Fprintf(stderr, "markbot site: the site is written, but its feed history is not: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "markbot site: %d jobsets, %d failures, %d maintainers, %d teams: %s (%+v)\n",
+		len(site.Jobsets), len(site.Failures), len(site.Maintainers), len(site.Teams), dir, stats)
+	return exitOK
+}
+
+// buildSite reads every watched jobset and markbot's state into a Site.
+// A jobset that cannot be read is on the site with its error (the pages
+// say so, and its feed entries stay as they were), not a failure of the
+// whole site.
+func buildSite(ctx context.Context, cfg *config.Config, baseURL string, log *logrus.Logger, stderr io.Writer) (*report.Site, error) {
+	site := &report.Site{Generated: time.Now().UTC().Truncate(time.Second), BaseURL: baseURL}
+	var people *nixpkgs.Index // the mark jobset's index, else the first one read
+	for _, w := range cfg.Watched() {
+		js := report.Jobset{Hydra: w.Hydra, Project: w.Project, Name: w.Jobset, Role: report.Role(w.Role)}
+		fails, ix, err := readWatched(ctx, cfg, w, &js, log, stderr)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			js.Error = err.Error()
+			log.WithField("jobset", w.Name()).WithError(err).Warn("site: jobset not read")
+		}
+		site.Jobsets = append(site.Jobsets, js)
+		site.Failures = append(site.Failures, fails...)
+		if ix != nil && (people == nil || w.Role == config.RoleMark) {
+			people = ix
+		}
+	}
+	if people != nil {
+		site.Maintainers, site.Teams = report.People(people)
+	}
+	if _, err := os.Stat(cfg.State.Path); err == nil {
+		st, err := state.Open(ctx, cfg.State.Path, state.Options{})
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		s := report.State{RepoURL: "https://github.com/" + cfg.GitHub.Repository, Probes: map[int64][]state.Probe{}}
+		if s.Markers, err = st.Markers(ctx); err != nil {
+			return nil, err
+		}
+		for _, m := range s.Markers {
+			if s.Probes[m.ID], err = st.LatestProbes(ctx, m.ID); err != nil {
+				return nil, err
+			}
+		}
+		if s.PRs, err = st.PRs(ctx); err != nil {
+			return nil, err
+		}
+		report.FromState(site, s, people)
+	}
+	return site, nil
+}
+
+// readWatched reads one watched jobset: its history, the persistent
+// failures, where they broke (from the history read: no request) and its
+// packages index (the newest evaluation's, else packages.source).
+func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *report.Jobset, log *logrus.Logger, stderr io.Writer) ([]report.Failure, *nixpkgs.Index, error) {
+	opts := cfg.HydraOptions()
+	opts.BaseURL, opts.Logger = w.Hydra, log
+	hc, err := hydra.New(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cache, err := hydra.OpenCache(filepath.Dir(cfg.State.Path), hc.BaseURL())
+	if err != nil {
+		return nil, nil, err
+	}
+	records, err := hc.History(ctx, cache, w.Project, w.Jobset, w.Evaluations)
+	if err != nil {
+		return nil, nil, err
+	}
+	newest := records[0]
+	js.Eval, js.EvalTime, js.Revision = newest.Eval, time.Unix(newest.Timestamp, 0).UTC(), newest.Revision
+	history := make([]failures.Evaluation, len(records))
+	for i, er := range records {
+		history[i] = failures.FromRecords(er)
+	}
+	res, err := failures.Detect(history, w.Policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	js.Jobs = res.Jobs
+	if res.MassBreakage != nil {
+		return nil, nil, errors.New(res.MassBreakage.String())
+	}
+	src := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
+	var ix *nixpkgs.Index
+	if bi, err := src.Index(ctx, newest); err == nil {
+		ix, _ = bi.(*nixpkgs.Index)
+	} else {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		log.WithField("jobset", w.Name()).WithError(err).Warn("site: no packages index: failures without maintainers")
+	}
+	return report.FromDetection(*js, res, ix, breaks.Revisions(records)), ix, nil
+}
