@@ -168,7 +168,11 @@ func (a Snapshot) equal(b Snapshot) bool {
 //     entry, and the old one stays until it expires;
 //   - entries of a jobset with an Error are kept as they were when the
 //     site has no failure for them (its reading is not current), and
-//     entries of jobsets no longer watched are dropped.
+//     entries of jobsets no longer watched are dropped;
+//   - an entry whose jobset moved to another Hydra is updated (its links
+//     change);
+//   - updated never goes back: should the clock have, a change is dated a
+//     second after the last.
 //
 // The result is sorted by jobset, attribute and published time.
 func Track(prev []Tracked, site *Site, at time.Time) []Tracked {
@@ -225,6 +229,7 @@ func Track(prev []Tracked, site *Site, at time.Time) []Tracked {
 		if done[k] {
 			f = nil
 		}
+		changed := false
 		switch {
 		case t.Fails() && f != nil:
 			done[k] = true
@@ -233,22 +238,26 @@ func Track(prev []Tracked, site *Site, at time.Time) []Tracked {
 				s.Since = t.Snapshot.Since
 			}
 			if !s.equal(t.Snapshot) {
-				t.Snapshot = s
-				touch(&t)
+				t.Snapshot, changed = s, true
 			}
 		case t.Fails() && js.Error != "":
 			// Not read this time: no news.
 		case t.Fails():
-			t.Fixed = at
-			touch(&t)
+			t.Fixed, changed = at, true
 		case f != nil && EntryID(js.Hydra, t.Jobset, t.Attr, f.Since) == t.ID:
 			done[k] = true // the same failure again
-			t.Fixed, t.Snapshot = time.Time{}, snapshot(f)
-			touch(&t)
+			t.Fixed, t.Snapshot, changed = time.Time{}, snapshot(f), true
 		case at.Sub(t.Fixed) >= retention:
 			continue
 		}
-		t.Hydra = js.Hydra
+		if t.Hydra != js.Hydra {
+			// The entry links to the jobset's Hydra: moved, it changes.
+			changed = changed || t.Hydra != ""
+			t.Hydra = js.Hydra
+		}
+		if changed {
+			touch(&t)
+		}
 		ids[t.ID] = true
 		out = append(out, t)
 	}

@@ -205,6 +205,17 @@ func TestTrackCases(t *testing.T) {
 					t.Errorf("%+v: %v", gone, err)
 				}
 			}},
+		{name: "the jobset's Hydra moved: its links change", prev: first,
+			site: func() *Site {
+				s := oneJobsetSite(t0.Add(day), failing("hello", since, "x86_64-linux"))
+				s.Jobsets[0].Hydra = "https://hydra.example.org"
+				return s
+			}(),
+			check: func(t *testing.T, out []Tracked) {
+				if len(out) != 1 || out[0].ID != first[0].ID || out[0].Hydra != "https://hydra.example.org" || !out[0].Updated.Equal(t0.Add(day)) {
+					t.Errorf("%+v", out)
+				}
+			}},
 		{name: "a failure of an unknown jobset is ignored", prev: nil,
 			site: func() *Site { f := failing("hello", since); f.Jobset = "nixpkgs/gone"; return oneJobsetSite(t0, f) }(),
 			check: func(t *testing.T, out []Tracked) {

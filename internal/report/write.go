@@ -101,8 +101,7 @@ type WriteStats struct {
 // rename (Linux's RENAME_EXCHANGE; elsewhere, or on a file system without
 // it, the old site is renamed away first, so dir is missing for an
 // instant, but never half written). On an error dir is left as it was.
-// Files get the site's Generated time as their modification time. One
-// WriteSite at a time per dir: leftovers of an interrupted one are
+// One WriteSite at a time per dir: leftovers of an interrupted one are
 // removed by the next.
 func WriteSite(dir string, site *Site) (WriteStats, error) {
 	var stats WriteStats
@@ -141,7 +140,7 @@ func WriteSite(dir string, site *Site) (WriteStats, error) {
 			}
 		}
 	}
-	if stats, err = writeFiles(tmp, files, site); err != nil {
+	if stats, err = writeFiles(tmp, files); err != nil {
 		return stats, err
 	}
 	if err := syncTree(tmp, files); err != nil {
@@ -166,7 +165,7 @@ func WriteSite(dir string, site *Site) (WriteStats, error) {
 }
 
 // writeFiles renders and writes files under root, on every core.
-func writeFiles(root string, files []siteFile, site *Site) (WriteStats, error) {
+func writeFiles(root string, files []siteFile) (WriteStats, error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	work := make(chan *siteFile)
@@ -178,7 +177,7 @@ func writeFiles(root string, files []siteFile, site *Site) (WriteStats, error) {
 		go func() {
 			defer wg.Done()
 			for f := range work {
-				n, err := writeOne(root, f, site)
+				n, err := writeOne(root, f)
 				if err != nil {
 					cancel(err)
 					continue
@@ -204,7 +203,7 @@ func writeFiles(root string, files []siteFile, site *Site) (WriteStats, error) {
 	return stats, nil
 }
 
-func writeOne(root string, sf *siteFile, site *Site) (int64, error) {
+func writeOne(root string, sf *siteFile) (int64, error) {
 	b, err := sf.render()
 	if err != nil {
 		return 0, err
@@ -217,9 +216,6 @@ func writeOne(root string, sf *siteFile, site *Site) (int64, error) {
 	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chtimes(path, site.Generated, site.Generated)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("report: writing %s: %w", sf.path, err)
