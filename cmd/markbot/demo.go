@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -22,11 +23,12 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/report"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 	"github.com/nixpkgs-markbot/markbot/internal/udiff"
 )
 
-const demoUsage = `usage: markbot demo [--serve] [-v]
+const demoUsage = `usage: markbot demo [--serve] [--site DIR] [-v]
 
 Runs markbot's whole life cycle offline, against a fake Hydra and a fake
 GitHub (a temporary git repository holding a sample nixpkgs tree), and
@@ -34,7 +36,9 @@ narrates it: detection, the batched marking pull requests (body and diff),
 their merge, packages building again, and the revert pull request.
 No configuration and no network needed. --serve then keeps markbot's
 status page (the GitHub App server's, against the demo's state) up at a
-printed localhost URL until interrupted.
+printed localhost URL until interrupted. At the end it writes the maintainer
+pages and feeds of two watched jobsets (markbot site) to --site DIR (default
+$TMPDIR/markbot-demo-site).
 `
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
@@ -42,6 +46,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "log each request and step")
 	serveAfter := fs.Bool("serve", false, "keep the status page up afterwards, until interrupted")
+	siteDir := fs.String("site", filepath.Join(os.TempDir(), "markbot-demo-site"), "where to write the demo's maintainer pages and feeds (`directory`, replaced)")
 	fs.Usage = func() { fmt.Fprint(stderr, demoUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -55,7 +60,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := playDemo(ctx, stdout, stderr, *verbose, *serveAfter); err != nil {
+	if err := playDemo(ctx, stdout, stderr, *verbose, *serveAfter, *siteDir); err != nil {
 		fmt.Fprintf(stderr, "markbot demo: %v\n", err)
 		return exitError
 	}
@@ -64,7 +69,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 
 // playDemo runs the demo's story; every step is markbot's real code, only
 // Hydra and GitHub are fakes.
-func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bool) error {
+func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bool, siteDir string) error {
 	start := time.Now()
 	w, err := demo.NewWorld()
 	if err != nil {
@@ -206,6 +211,12 @@ func playDemo(ctx context.Context, out, stderr io.Writer, verbose, serveAfter bo
 		return err
 	}
 
+	if siteDir != "" {
+		step(7, "Pages and feeds for maintainers (markbot site)")
+		if err := demoSite(ctx, cfg, siteDir, say, log, stderr); err != nil {
+			return err
+		}
+	}
 	say("\n━━ Done in %.1f s: %d marking pull requests opened and merged; markbot itself took %d markers out and narrowed %d, in %d pull requests.",
 		time.Since(start).Seconds(), len(opened), len(sum.Revert.Changes)-sum.Revert.Narrowed(), sum.Revert.Narrowed(), len(reverts))
 	say("Run `markbot run --config FILE` against hydra.nixos.org and GitHub for real (see README.md).")
@@ -319,4 +330,31 @@ func frontKinds(before, after hydratest.FrontEndStats) string {
 	}
 	sort.Strings(kinds)
 	return strings.Join(kinds, ", ")
+}
+
+// demoSite writes the site of two watched jobsets: master (marked) and the
+// allow-broken probe jobset (reported).
+func demoSite(ctx context.Context, cfg *config.Config, dir string, say func(string, ...any), log *logrus.Logger, stderr io.Writer) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	cfg.Watch = []config.WatchConfig{
+		{Jobset: "nixpkgs/unstable", Role: config.RoleMark},
+		{Jobset: demo.ProbeJobset, Role: config.RoleReport},
+	}
+	// Feeds carry absolute links: the demo's point at a local server
+	// (python3 -m http.server -d DIR 8000 serves them there).
+	site, err := buildSite(ctx, cfg, "http://127.0.0.1:8000/", log, stderr)
+	if err != nil {
+		return err
+	}
+	site.Feed = report.Track(nil, site, site.Generated)
+	if _, err := report.WriteSite(dir, site); err != nil {
+		return err
+	}
+	say("Every maintainer and team gets a page and an Atom feed of what they maintain that fails on any watched")
+	say("jobset (here nixpkgs/unstable, marked, and %s, reported): %d failures, %d maintainers,", demo.ProbeJobset, len(site.Failures), len(site.Maintainers))
+	say("%d teams. Nobody is mailed or pinged; subscribing is the reader's choice. Open %s", len(site.Teams), filepath.Join(dir, "index.html"))
+	return nil
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
-const siteUsage = `usage: markbot site --config FILE --out DIR [--base-url URL] [-v]
+const siteUsage = `usage: markbot site --config FILE --out DIR --base-url URL [-v]
 
 Writes, for every GitHub login and team of the packages index, a page and
 an Atom feed of what they maintain that fails persistently on any watched
@@ -40,7 +40,7 @@ package that builds again says so. Exit codes: 0 written, 1 error, 64 usage.
 func runSite(args []string, stdout, stderr io.Writer) int {
 	fs := newConfigFlags("markbot site", siteUsage, stderr)
 	out := fs.String("out", "", "the `directory` to write the site to (required)")
-	baseURL := fs.String("base-url", "", "the `URL` the site is published at (Atom links are absolute); default file://DIR/")
+	baseURL := fs.String("base-url", "", "the http(s) `URL` the site is published at, like https://OWNER.github.io/REPO/ (required: Atom links are absolute)")
 	cfg, code := fs.load(args)
 	if cfg == nil {
 		return code
@@ -55,7 +55,8 @@ func runSite(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *baseURL == "" {
-		*baseURL = "file://" + filepath.ToSlash(dir) + "/"
+		fmt.Fprintln(stderr, "markbot site: --base-url URL is required (where the site is published: feeds link absolutely)")
+		return exitUsage
 	}
 	log := cliLogger(stderr, *fs.verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
