@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 )
 
@@ -49,7 +50,24 @@ func commands() []command {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] != "serve" {
+		softMemoryLimit()
+	}
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// batchMemoryLimit is the Go runtime's soft memory limit for the one-shot
+// commands, unless GOMEMLIMIT says otherwise: the garbage collector then
+// works harder rather than letting the heap double (a cold scan of 10
+// nixpkgs evaluations peaks at ≈160 MB instead of ≈220 MB; its live heap
+// is well below). It is soft: a command that needs more gets more, at the
+// cost of CPU. markbot serve, long-running, keeps Go's default.
+const batchMemoryLimit = 150 << 20
+
+func softMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(batchMemoryLimit)
+	}
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
