@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 )
@@ -48,4 +49,16 @@ func (c *configFlags) load(args []string) (*config.Config, int) {
 		return nil, exitError
 	}
 	return cfg, exitOK
+}
+
+// initState lets --init start afresh on an empty (zero-length) state
+// database, which state.Open otherwise refuses (a truncated copy or a
+// failed restore leaves one): the empty file is removed, so Open creates
+// a new database. A database with content is never touched.
+func initState(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != 0 || !st.Mode().IsRegular() {
+		return nil
+	}
+	return os.Remove(path)
 }

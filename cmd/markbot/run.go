@@ -22,7 +22,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
-const runUsage = `usage: markbot run --config FILE [--dry-run] [-v]
+const runUsage = `usage: markbot run --config FILE [--dry-run] [--init] [-v]
 
 Runs one cycle: reads Hydra, decides what is persistently broken, locates
 the packages, and opens batched pull requests marking them broken.
@@ -34,9 +34,16 @@ proposed), 64 usage error.
 func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := newConfigFlags("markbot run", runUsage, stderr)
 	dryRun := fs.Bool("dry-run", false, "only read; print the pull requests that would be opened")
+	initDB := fs.Bool("init", false, "start afresh when the state database is an empty (0-byte) file, which is otherwise refused")
 	cfg, code := fs.load(args)
 	if cfg == nil {
 		return code
+	}
+	if *initDB && !*dryRun {
+		if err := initState(cfg.State.Path); err != nil {
+			fmt.Fprintf(stderr, "markbot run: %v\n", err)
+			return exitError
+		}
 	}
 	verbose := fs.verbose
 	if err := cfg.RequireAuth(); err != nil && !*dryRun {

@@ -402,3 +402,36 @@ func mergeAll(t *testing.T, w *demo.World) {
 		}
 	}
 }
+
+// An empty state database is refused, unless --init.
+func TestRunRefusesEmptyStateUnlessInit(t *testing.T) {
+	w, err := demo.NewWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.State.Path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.State.Path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MARKBOT_GITHUB_TOKEN", "test-token")
+	var out, errb bytes.Buffer
+	if code := realMain([]string{"run", "--config", w.Config}, &out, &errb); code != exitError || !strings.Contains(errb.String(), "empty (0 bytes)") {
+		t.Errorf("empty database: exit %d: %s", code, errb.String())
+	}
+	if st, err := os.Stat(cfg.State.Path); err != nil || st.Size() != 0 {
+		t.Errorf("the refused database was touched: %v %v", st, err)
+	}
+	if err := initState(cfg.State.Path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.State.Path); !os.IsNotExist(err) {
+		t.Errorf("--init left the empty file: %v", err)
+	}
+}

@@ -21,7 +21,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
-const serveUsage = `usage: markbot serve --config FILE [-v]
+const serveUsage = `usage: markbot serve --config FILE [--init] [-v]
 
 Runs the GitHub App server on server.listen: a reconcile cycle at start and
 every server.cycle_interval, GitHub's webhooks on POST /webhook (a closed
@@ -39,9 +39,16 @@ SIGINT or SIGTERM. Exit codes: 0 stopped, 1 error, 64 usage error.
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newConfigFlags("markbot serve", serveUsage, stderr)
+	initDB := fs.Bool("init", false, "start afresh when the state database is an empty (0-byte) file, which is otherwise refused")
 	cfg, code := fs.load(args)
 	if cfg == nil {
 		return code
+	}
+	if *initDB {
+		if err := initState(cfg.State.Path); err != nil {
+			fmt.Fprintf(stderr, "markbot serve: %v\n", err)
+			return exitError
+		}
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "markbot serve: %v\n", err)
