@@ -145,7 +145,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		case StatusFailed:
 			fmt.Fprintf(&sb, "  failed %s: %v\n", p.Branch, p.Err)
 		default:
-			fmt.Fprintf(&sb, "  %s %s: %s\n", p.Status, p.Branch, p.Reason)
+			// A batch, not an attribute: said so, so that a branch name
+			// never reads as a skipped attribute.
+			fmt.Fprintf(&sb, "  no pull request (%s) on branch %s for %s: %s\n", p.Status, p.Branch, strings.Join(p.Attrs, ", "), p.Reason)
 		}
 	}
 	for _, n := range r.Finished {
