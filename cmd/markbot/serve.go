@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/google/go-github/v60/github"
@@ -18,6 +21,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
+	"github.com/nixpkgs-markbot/markbot/internal/report"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
@@ -160,6 +164,7 @@ func savingsText(ctx context.Context, cfg *config.Config, log *logrus.Logger) (s
 // client (the secret and anything else specific is set by the caller).
 func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *github.Client) app.Options {
 	owner, repo := cfg.GitHub.RepositoryParts()
+	pages := &servedSite{history: report.FileHistory{Path: filepath.Join(filepath.Dir(cfg.State.Path), "site-history.json")}}
 	return app.Options{
 		MaxBodyBytes:  int64(cfg.Server.MaxBodyBytes),
 		CycleInterval: cfg.Server.CycleInterval,
@@ -169,8 +174,11 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 			// once per new evaluation of its head, and a failing one is
 			// logged, not the cycle's failure.
 			serveCompares(ctx, cfg, log, st, gh)
+			// The pages and feeds of every watched jobset, for /maintainers/…
+			pages.refresh(ctx, cfg, log)
 			return sum, err
 		},
+		Pages:        report.Handler(pages.latest),
 		Savings:      func(ctx context.Context) (string, error) { return savingsText(ctx, cfg, log) },
 		Store:        st,
 		PullRequests: gh.PullRequests,
@@ -184,4 +192,37 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 		Log:          log,
 		Drop:         prs.Dropper(prs.FromGitHub(gh), st, prsOptions(cfg, false, log)),
 	}
+}
+
+// servedSite is the site markbot serve answers /maintainers/… from: made
+// after each cycle from the cycle's cached readings, kept in memory.
+type servedSite struct {
+	history report.FileHistory
+	cur     atomic.Pointer[report.Site]
+}
+
+func (p *servedSite) latest() (*report.Site, error) {
+	if s := p.cur.Load(); s != nil {
+		return s, nil
+	}
+	return nil, errors.New("the first cycle has not finished yet")
+}
+
+// refresh rebuilds the site (each watched jobset: the latest-eval lookup
+// and its evaluations list, the rest from the cache). A failure keeps the
+// previous site and is logged.
+func (p *servedSite) refresh(ctx context.Context, cfg *config.Config, log *logrus.Logger) {
+	site, err := buildSite(ctx, cfg, cfg.Server.BaseURL(), log, io.Discard)
+	if err == nil {
+		var prev []report.Tracked
+		if prev, err = p.history.Load(); err == nil {
+			site.Feed = report.Track(prev, site, site.Generated)
+			err = p.history.Save(site.Feed)
+		}
+	}
+	if err != nil {
+		log.WithError(err).Warn("serve: pages not refreshed")
+		return
+	}
+	p.cur.Store(site)
 }

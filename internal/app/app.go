@@ -124,6 +124,11 @@ type Options struct {
 	// store and options). Without it the command only records the skip,
 	// and the reply says the branch is not rewritten.
 	Drop func(ctx context.Context, number int, drops []prs.Drop) (*prs.DropResult, error)
+	// Pages, when set, serves the maintainer pages and feeds
+	// (internal/report's Handler) at /maintainers/, /teams/, /jobsets/
+	// and /assets/, and its index at /report: from what the last cycle
+	// made, never calling Hydra or GitHub per request.
+	Pages http.Handler
 
 	// ReplyRatePerPR and ReplyRate budget the replies to comments, per
 	// pull request and in all; RecheckRatePerPR and RecheckRate the cycles
@@ -251,6 +256,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /{$}", s.handleStatus)
+	if p := s.o.Pages; p != nil {
+		for _, prefix := range []string{"/maintainers/", "/teams/", "/jobsets/", "/assets/"} {
+			mux.Handle("GET "+prefix, p)
+		}
+		// The site's index is its "/"; here "/" is the status page.
+		mux.Handle("GET /report", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = "/", ""
+			p.ServeHTTP(w, r2)
+		}))
+	}
 	return mux
 }
 

@@ -231,6 +231,19 @@ type ServerConfig struct {
 	CycleInterval time.Duration `yaml:"cycle_interval"`
 	// MaxBodyBytes a webhook request may carry.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// PublicURL is where the server is reached from outside, for the
+	// absolute links of its Atom feeds ("" = http://LISTEN/).
+	PublicURL string `yaml:"public_url"`
+}
+
+// BaseURL is PublicURL, or http://LISTEN/ when it is not set, with a final
+// "/".
+func (s ServerConfig) BaseURL() string {
+	u := s.PublicURL
+	if u == "" {
+		u = "http://" + s.Listen
+	}
+	return strings.TrimSuffix(u, "/") + "/"
 }
 
 // Defaults of keys that are not plain copies of other packages' defaults.

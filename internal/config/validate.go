@@ -111,6 +111,9 @@ func (c *Config) Validate() error {
 		k.fail("state.path", "want a file path, got %s", quote(c.State.Path))
 	}
 	k.server()
+	if u := k.c.Server.PublicURL; u != "" {
+		k.httpURL("server.public_url", u)
+	}
 	k.compare()
 	k.watch()
 	return joinErrors(k.errs)
