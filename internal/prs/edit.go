@@ -51,10 +51,10 @@ func applyEdits(b Batch, contents map[string]string) ([]edited, map[int]ChangeRe
 			var err error
 			switch {
 			case c.Narrow != nil:
-				out, err = nixedit.Narrow(c.File, []byte(cur), line, nixedit.Marker{
-					Systems: c.Narrow.Systems, BuildURL: c.Narrow.BuildURL, Since: c.Since.UTC().Format(time.DateOnly)})
+				out, err = nixedit.NarrowExpecting(c.File, []byte(cur), line, nixedit.Marker{
+					Systems: c.Narrow.Systems, BuildURL: c.Narrow.BuildURL, Since: c.Since.UTC().Format(time.DateOnly)}, wrote(c))
 			case c.Kind == KindUnmark:
-				out, err = nixedit.Unmark(c.File, []byte(cur), line)
+				out, err = nixedit.UnmarkExpecting(c.File, []byte(cur), line, wrote(c))
 			default:
 				out, err = nixedit.Mark(c.File, []byte(cur), line, nixedit.Marker{
 					Systems: c.Systems, BuildURL: c.BuildURL, Since: c.Since.UTC().Format(time.DateOnly)})
@@ -118,4 +118,22 @@ func mapLine(old, cur string, line int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// wrote is what markbot's marker for an unmark change says, as far as the
+// change knows it (its systems and date, from state): a marker whose
+// comment says otherwise was changed by a human, even when the file alone
+// could not tell (a date changed to another valid date). The build is not
+// compared: an unmark change carries the green build, not the marker's.
+func wrote(c Change) nixedit.Marker {
+	var m nixedit.Marker
+	if len(c.Systems) > 0 {
+		m.Systems = c.Systems
+	} else {
+		m.Systems = nixedit.HydraSystems
+	}
+	if !c.Since.IsZero() {
+		m.Since = c.Since.UTC().Format(time.DateOnly)
+	}
+	return m
 }
