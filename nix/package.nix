@@ -26,6 +26,9 @@ buildGoModule {
       ../examples
       # The status page's template, embedded in internal/app.
       ../internal/app/templates
+      # The maintainer pages' templates and assets, embedded in internal/report.
+      ../internal/report/templates
+      ../internal/report/assets
     ];
   };
 
