@@ -84,8 +84,10 @@ func TestDecoyIsRecognised(t *testing.T) {
 // A client faster than limit_req allows gets 429s without Retry-After,
 // backs off and still reads everything.
 func TestTooFastClientBacksOff(t *testing.T) {
-	fe, url := frontEnd(t, smallScenario())
-	c := newClient(t, url) // 1000 r/s, burst 10: over 200 r/s burst 7
+	// limit_req at 20 r/s: slower than this client however slow the race
+	// detector makes its requests (≈1 s for the 30 below).
+	fe, url := frontEnd(t, smallScenario(), func(o *hydratest.FrontEndOptions) { o.Rate = 20 })
+	c := newClient(t, url) // 1000 r/s, burst 10
 	for i := 0; i < 30; i++ {
 		if _, err := c.Build(context.Background(), 10); err != nil {
 			t.Fatalf("request %d: %v", i, err)
