@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 )
@@ -32,9 +30,6 @@ type Point struct {
 type Range struct {
 	Good, Bad Point
 	Exact     bool
-	// Commits between the two revisions, when GitHub said (-1: not asked
-	// or unknown).
-	Commits int
 }
 
 // Known reports whether both ends are known with their revisions.
@@ -77,12 +72,12 @@ func Revisions(history []*hydra.EvalRecords) map[int64]string {
 // known when the history holds the job's last success before the streak.
 func FromHistory(sf failures.SystemFailure, revs map[int64]string) (Range, bool) {
 	if sf.LastSuccess == nil || revs[sf.LastSuccess.Eval] == "" || revs[sf.FirstFailingEval] == "" {
-		return Range{Commits: -1}, false
+		return Range{}, false
 	}
 	return Range{
 		Good:  Point{sf.LastSuccess.Eval, revs[sf.LastSuccess.Eval]},
 		Bad:   Point{sf.FirstFailingEval, revs[sf.FirstFailingEval]},
-		Exact: true, Commits: -1,
+		Exact: true,
 	}, true
 }
 
@@ -117,11 +112,15 @@ func (f *Finder) Spent() int { return f.spent }
 
 // Key identifies one failure's range.
 func Key(project, jobset string, sf failures.SystemFailure) string {
-	oldest := sf.Build
+	return fmt.Sprintf("%s/%s/%s/%d", project, jobset, sf.Job, oldestFailing(sf))
+}
+
+// oldestFailing is the oldest failing build of the streak markbot saw.
+func oldestFailing(sf failures.SystemFailure) int64 {
 	if len(sf.BuildTimes) > 0 {
-		oldest = sf.BuildTimes[0].Build
+		return sf.BuildTimes[0].Build
 	}
-	return fmt.Sprintf("%s/%s/%s/%d", project, jobset, sf.Job, oldest)
+	return sf.Build
 }
 
 // Find returns the range of one system's failure: from the history, from
@@ -137,11 +136,11 @@ func (f *Finder) Find(ctx context.Context, project, jobset string, sf failures.S
 		return r, r.Known(), nil
 	}
 	if f.Hydra == nil || f.spent+RequestsPerLookup > f.Budget {
-		return Range{Commits: -1}, false, nil
+		return Range{}, false, nil
 	}
 	r, err := f.lookup(ctx, project, jobset, sf, revs)
 	if err != nil {
-		return Range{Commits: -1}, false, err
+		return Range{}, false, err
 	}
 	if f.Known == nil {
 		f.Known = map[string]Range{}
@@ -151,7 +150,7 @@ func (f *Finder) Find(ctx context.Context, project, jobset string, sf failures.S
 }
 
 func (f *Finder) lookup(ctx context.Context, project, jobset string, sf failures.SystemFailure, revs map[int64]string) (Range, error) {
-	r := Range{Commits: -1}
+	r := Range{}
 	f.spent++
 	good, err := f.Hydra.LatestSuccess(ctx, project, jobset, sf.Job)
 	if err != nil || good == nil {
@@ -166,20 +165,16 @@ func (f *Finder) lookup(ctx context.Context, project, jobset string, sf failures
 	// The first bad evaluation: the first evaluation after Good holding
 	// the oldest failing build markbot knows. An earlier failing
 	// derivation may have come between (Exact false).
-	oldest := sf.Build
-	if len(sf.BuildTimes) > 0 {
-		oldest = sf.BuildTimes[0].Build
-	}
 	f.spent++
-	fb, err := f.Hydra.Build(ctx, oldest)
+	fb, err := f.Hydra.Build(ctx, oldestFailing(sf))
 	if err != nil {
-		return Range{Commits: -1}, err
+		return Range{}, err
 	}
 	evals := slices.Clone(fb.JobsetEvals)
 	slices.Sort(evals)
 	i := slices.IndexFunc(evals, func(id int64) bool { return id > ge.ID })
 	if i < 0 {
-		return Range{Commits: -1}, nil
+		return Range{}, nil
 	}
 	bad := evals[i]
 	r.Bad = Point{Eval: bad, Revision: revs[bad]}
@@ -187,34 +182,11 @@ func (f *Finder) lookup(ctx context.Context, project, jobset string, sf failures
 		f.spent++
 		be, err := f.Hydra.Eval(ctx, bad)
 		if err != nil {
-			return Range{Commits: -1}, err
+			return Range{}, err
 		}
 		r.Bad.Revision = be.NixpkgsRevision()
 	}
 	// Another failing derivation may lie between Good and Bad: Exact stays
 	// false, and the range says "or earlier".
 	return r, nil
-}
-
-// Comparer counts commits between revisions (go-github's
-// RepositoriesService).
-type Comparer interface {
-	CompareCommits(ctx context.Context, owner, repo, base, head string, opts *github.ListOptions) (*github.CommitsComparison, *github.Response, error)
-}
-
-// CountCommits asks GitHub how many commits the range holds
-// (GET /repos/{owner}/{repo}/compare/{base}...{head}, one page of one
-// commit: total_commits is in every page). A failure leaves Commits -1.
-func CountCommits(ctx context.Context, gh Comparer, owner, repo string, r *Range) error {
-	if !r.Known() {
-		return nil
-	}
-	cmp, _, err := gh.CompareCommits(ctx, owner, repo, r.Good.Revision, r.Bad.Revision, &github.ListOptions{PerPage: 1})
-	if err != nil {
-		return fmt.Errorf("comparing %s...%s: %w", r.Good.Revision, r.Bad.Revision, err)
-	}
-	if cmp.TotalCommits != nil {
-		r.Commits = *cmp.TotalCommits
-	}
-	return nil
 }
