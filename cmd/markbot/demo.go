@@ -345,7 +345,7 @@ func demoSite(ctx context.Context, cfg *config.Config, dir string, say func(stri
 	}
 	// Feeds carry absolute links: the demo's point at a local server
 	// (python3 -m http.server -d DIR 8000 serves them there).
-	site, err := buildSite(ctx, cfg, "http://127.0.0.1:8000/", log, stderr)
+	site, err := buildSite(ctx, cfg, "http://127.0.0.1:8000/", nil, log, stderr)
 	if err != nil {
 		return err
 	}

@@ -198,6 +198,7 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 // after each cycle from the cycle's cached readings, kept in memory.
 type servedSite struct {
 	history report.FileHistory
+	indexes siteIndexes
 	cur     atomic.Pointer[report.Site]
 }
 
@@ -212,7 +213,7 @@ func (p *servedSite) latest() (*report.Site, error) {
 // and its evaluations list, the rest from the cache). A failure keeps the
 // previous site and is logged.
 func (p *servedSite) refresh(ctx context.Context, cfg *config.Config, log *logrus.Logger) {
-	site, err := buildSite(ctx, cfg, cfg.Server.BaseURL(), log, io.Discard)
+	site, err := buildSite(ctx, cfg, cfg.Server.BaseURL(), &p.indexes, log, io.Discard)
 	if err == nil {
 		var prev []report.Tracked
 		if prev, err = p.history.Load(); err == nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -61,7 +62,7 @@ func runSite(args []string, stdout, stderr io.Writer) int {
 	log := cliLogger(stderr, *fs.verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	site, err := buildSite(ctx, cfg, *baseURL, log, stderr)
+	site, err := buildSite(ctx, cfg, *baseURL, nil, log, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "markbot site: %v\n", err)
 		return exitError
@@ -91,12 +92,16 @@ func runSite(args []string, stdout, stderr io.Writer) int {
 // A jobset that cannot be read is on the site with its error (the pages
 // say so, and its feed entries stay as they were), not a failure of the
 // whole site.
-func buildSite(ctx context.Context, cfg *config.Config, baseURL string, log *logrus.Logger, stderr io.Writer) (*report.Site, error) {
+func buildSite(ctx context.Context, cfg *config.Config, baseURL string, indexes *siteIndexes, log *logrus.Logger, stderr io.Writer) (*report.Site, error) {
+	if indexes == nil {
+		indexes = &siteIndexes{}
+	}
+	defer indexes.keepOnly()
 	site := &report.Site{Generated: time.Now().UTC().Truncate(time.Second), BaseURL: baseURL}
 	var people *nixpkgs.Index // the mark jobset's index, else the first one read
 	for _, w := range cfg.Watched() {
 		js := report.Jobset{Hydra: w.Hydra, Project: w.Project, Name: w.Jobset, Role: report.Role(w.Role)}
-		fails, ix, err := readWatched(ctx, cfg, w, &js, log, stderr)
+		fails, ix, err := readWatched(ctx, cfg, w, &js, indexes, log, stderr)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -139,7 +144,7 @@ func buildSite(ctx context.Context, cfg *config.Config, baseURL string, log *log
 // readWatched reads one watched jobset: its history, the persistent
 // failures, where they broke (from the history read: no request) and its
 // packages index (the newest evaluation's, else packages.source).
-func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *report.Jobset, log *logrus.Logger, stderr io.Writer) ([]report.Failure, *nixpkgs.Index, error) {
+func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *report.Jobset, indexes *siteIndexes, log *logrus.Logger, stderr io.Writer) ([]report.Failure, *nixpkgs.Index, error) {
 	opts := cfg.HydraOptions()
 	opts.BaseURL, opts.Logger = w.Hydra, log
 	hc, err := hydra.New(opts)
@@ -168,15 +173,45 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 	if res.MassBreakage != nil {
 		return nil, nil, errors.New(res.MassBreakage.String())
 	}
-	src := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
-	var ix *nixpkgs.Index
-	if bi, err := src.Index(ctx, newest); err == nil {
-		ix, _ = bi.(*nixpkgs.Index)
-	} else {
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+	key := hc.BaseURL() + " " + strconv.FormatInt(newest.Eval, 10)
+	ix, ok := indexes.get(key)
+	if !ok {
+		src := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
+		if bi, err := src.Index(ctx, newest); err == nil {
+			ix, _ = bi.(*nixpkgs.Index)
+			indexes.put(key, ix)
+		} else {
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			log.WithField("jobset", w.Name()).WithError(err).Warn("site: no packages index: failures without maintainers")
 		}
-		log.WithField("jobset", w.Name()).WithError(err).Warn("site: no packages index: failures without maintainers")
+	} else {
+		indexes.put(key, ix) // still in use
 	}
 	return report.FromDetection(*js, res, ix, breaks.Revisions(records)), ix, nil
 }
+
+// siteIndexes keeps the packages index of each watched jobset's newest
+// evaluation between rebuilds of the site (markbot serve rebuilds it every
+// cycle): an index is downloaded once per new evaluation, not per cycle.
+// Indexes not used by the last rebuild are dropped. Not safe for
+// concurrent rebuilds (serve runs one cycle at a time).
+type siteIndexes struct {
+	m, used map[string]*nixpkgs.Index
+}
+
+func (c *siteIndexes) get(key string) (*nixpkgs.Index, bool) {
+	ix, ok := c.m[key]
+	return ix, ok
+}
+
+func (c *siteIndexes) put(key string, ix *nixpkgs.Index) {
+	if c.used == nil {
+		c.used = map[string]*nixpkgs.Index{}
+	}
+	c.used[key] = ix
+}
+
+// keepOnly ends a rebuild: what it used is what is kept.
+func (c *siteIndexes) keepOnly() { c.m, c.used = c.used, nil }

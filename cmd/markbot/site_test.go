@@ -35,7 +35,8 @@ func TestSiteFromTwoWatchedJobsets(t *testing.T) {
 		{Jobset: demo.ProbeJobset, Role: config.RoleReport},
 	}
 	var errb bytes.Buffer
-	site, err := buildSite(context.Background(), cfg, "https://example.org/markbot/", cliLogger(&errb, false), &errb)
+	var indexes siteIndexes
+	site, err := buildSite(context.Background(), cfg, "https://example.org/markbot/", &indexes, cliLogger(&errb, false), &errb)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
@@ -53,6 +54,15 @@ func TestSiteFromTwoWatchedJobsets(t *testing.T) {
 	}
 	if len(site.Maintainers) == 0 {
 		t.Fatal("no maintainers")
+	}
+	// markbot serve rebuilds the site every cycle: the packages index of
+	// an evaluation already read is not downloaded again.
+	before := w.Front.Stats().Requests["build/download"]
+	if _, err := buildSite(context.Background(), cfg, "https://example.org/markbot/", &indexes, cliLogger(&errb, false), &errb); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.Front.Stats().Requests["build/download"] - before; n != 0 {
+		t.Errorf("the second rebuild downloaded the packages index %d times", n)
 	}
 	site.Feed = report.Track(nil, site, site.Generated)
 	dir := filepath.Join(t.TempDir(), "site")
