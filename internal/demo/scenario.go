@@ -144,6 +144,9 @@ func HistoryAt(revisions []string, packagesJSON []byte) (*hydratest.Static, erro
 				Time: ts - 3600, Packages: packagesJSON, Project: "nixpkgs", Jobset: "unstable"}))
 		}
 		s.AddEval(int64(FirstEval+e), ts, members...)
+		if len(revisions) > 0 {
+			s.SetRevision(int64(FirstEval+e), revisions[e]).SetPackagesOnly(int64(FirstEval+e), packagesJSON)
+		}
 	}
 	return s, nil
 }

@@ -3,7 +3,6 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -92,7 +91,7 @@ func NewWorld() (*World, error) {
 	// evaluation is as old as master's newest, so it proves nothing about
 	// markers made later.
 	w.AddProbeEval(time.Unix(Start+int64(Evaluations-1)*5*day, 0), nil)
-	w.MasterHydra = hydratest.New(&revised{Static: w.Master, revs: w.revisionsByEval(), packages: index})
+	w.MasterHydra = hydratest.New(w.Master)
 	w.HydraFaults = hydratest.NewFaults(hydratest.Multi(w.MasterHydra, hydratest.New(w.Probe)))
 	w.Front = hydratest.HydraNixosOrg(w.HydraFaults, hydratest.FrontEndOptions{Rate: 2000})
 	w.hydra = httptest.NewServer(w.Front)
@@ -177,48 +176,6 @@ func moveFiglet(src string) (string, error) {
 	}
 	src = strings.Replace(src, "  fetchpatch,\n", "  fetchpatch,\n  versionCheckHook,\n", 1)
 	return strings.Replace(src, at, at+"  doInstallCheck = true;\n  nativeInstallCheckInputs = [ versionCheckHook ];\n", 1), nil
-}
-
-func (w *World) revisionsByEval() map[int64]string {
-	out := map[int64]string{}
-	for e, rev := range w.Revisions {
-		out[int64(FirstEval+e)] = rev
-	}
-	return out
-}
-
-// revised is the master jobset with its evaluations' nixpkgs inputs at the
-// fake repository's commits, and their packages.json (that of every
-// evaluation: the sample tree's positions hold at every revision).
-type revised struct {
-	*hydratest.Static
-	revs     map[int64]string
-	packages []byte
-}
-
-// Packages implements hydratest.Scenario.
-func (r *revised) Packages(eval int64) ([]byte, bool) {
-	if _, ok := r.revs[eval]; !ok {
-		return nil, false
-	}
-	return r.packages, true
-}
-
-// Evals implements hydratest.Scenario.
-func (r *revised) Evals() []hydratest.EvalInfo {
-	out := r.Static.Evals()
-	for i := range out {
-		rev, ok := r.revs[out[i].ID]
-		if !ok {
-			continue
-		}
-		inputs := maps.Clone(out[i].Inputs)
-		in := inputs["nixpkgs"]
-		in.Revision = &rev
-		inputs["nixpkgs"] = in
-		out[i].Inputs = inputs
-	}
-	return out
 }
 
 // IndexDownloads is how many times the master evaluations' packages.json.br

@@ -177,6 +177,36 @@ func (s *Static) AddTarball(eval, id int64, status int, packagesJSON []byte) *St
 	return s
 }
 
+// SetRevision sets the git revision of evaluation eval's nixpkgs input
+// (added before).
+func (s *Static) SetRevision(eval int64, rev string) *Static {
+	e := s.eval(eval)
+	if e == nil {
+		panic(fmt.Sprintf("hydratest: SetRevision(%d): no such evaluation", eval))
+	}
+	inputs := make(map[string]hydra.EvalInput, len(e.info.Inputs))
+	for k, v := range e.info.Inputs {
+		inputs[k] = v
+	}
+	in := inputs["nixpkgs"]
+	in.Revision = &rev
+	inputs["nixpkgs"] = in
+	e.info.Inputs = inputs
+	return s
+}
+
+// SetPackagesOnly is what Packages answers for evaluation eval (added
+// before), for a scenario that adds its tarball build itself
+// (NewTarballBuild); SetPackages adds one.
+func (s *Static) SetPackagesOnly(eval int64, packagesJSON []byte) *Static {
+	e := s.eval(eval)
+	if e == nil {
+		panic(fmt.Sprintf("hydratest: SetPackagesOnly(%d): no such evaluation", eval))
+	}
+	e.packages = packagesJSON
+	return s
+}
+
 // Packages implements Scenario.
 func (s *Static) Packages(eval int64) ([]byte, bool) {
 	e := s.eval(eval)
