@@ -97,7 +97,7 @@ func newCmpEnv(t *testing.T, gh bool) *cmpEnv {
 		{"newreg", "x86_64-linux", 0}, {"fixme", "x86_64-linux", 0}, {"orphan", "x86_64-linux", 2}}
 	e.head.AddEval(200, 1767225800, cmpBuilds(20000, 200, "nixpkgs", "staging-next", e.headJobs)...)
 	e.hydra = &cmpHydra{fakes: []*hydratest.Fake{hydratest.New(e.base), hydratest.New(e.head)}}
-	srv := httptest.NewServer(e.hydra)
+	srv := httptest.NewServer(frontEnd(e.hydra))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	e.packages, _ = filepath.Abs(filepath.Join("..", "..", "internal", "compare", "testdata", "packages.json"))

@@ -47,7 +47,7 @@ type runEnv struct {
 func newRunEnv(t *testing.T) *runEnv {
 	t.Helper()
 	fh := hydratest.New(runScenario(t))
-	hsrv := httptest.NewServer(fh)
+	hsrv := httptest.NewServer(frontEnd(fh))
 	t.Cleanup(hsrv.Close)
 	var users []githubtest.User
 	for i, login := range []string{"alice-nix", "bob-builds", "carol-dev", "dave-go", "erin-rs", "frank-py", "grace-snake", "heidi-fonts", "ivan-sys"} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func runScanAgainst(t *testing.T, url, stateDir string, extra ...string) (int, s
 
 func TestScanTable(t *testing.T) {
 	f := hydratest.New(scanScenario(false))
-	srv := httptest.NewServer(f)
+	srv := httptest.NewServer(frontEnd(f))
 	defer srv.Close()
 	dir := t.TempDir()
 	code, out, errs := runScanAgainst(t, srv.URL, dir, "--evals", "4")
@@ -89,7 +90,7 @@ func TestScanJSON(t *testing.T) {
 }
 
 func testScanJSON(t *testing.T, read string) {
-	srv := httptest.NewServer(hydratest.New(scanScenario(false)))
+	srv := httptest.NewServer(frontEnd(hydratest.New(scanScenario(false))))
 	defer srv.Close()
 	code, out, errs := runScanAgainst(t, srv.URL, t.TempDir(), "--json", "--evals", "4", "--min-days", "30", "--read", read)
 	if code != exitOK {
@@ -153,7 +154,7 @@ func testScanJSON(t *testing.T, read string) {
 }
 
 func TestScanMassBreakage(t *testing.T) {
-	srv := httptest.NewServer(hydratest.New(scanScenario(true)))
+	srv := httptest.NewServer(frontEnd(hydratest.New(scanScenario(true))))
 	defer srv.Close()
 	code, out, _ := runScanAgainst(t, srv.URL, t.TempDir(), "--evals", "4")
 	if code != exitMassBreakage || !strings.Contains(out, "mass breakage in evaluation 503: 10 of 51 jobs") ||
@@ -177,7 +178,7 @@ func TestScanHydraTrouble(t *testing.T) {
 	// Nonsense: an HTML page where JSON was asked, on the evaluation list.
 	f := hydratest.New(scanScenario(false))
 	f.Inject("/jobset/nixpkgs/unstable/evals", hydratest.Fault{Kind: hydratest.FaultHTML})
-	srv := httptest.NewServer(f)
+	srv := httptest.NewServer(frontEnd(f))
 	defer srv.Close()
 	code, _, errs = runScanAgainst(t, srv.URL, t.TempDir())
 	if code != exitError || !strings.Contains(errs, srv.URL+"/jobset/nixpkgs/unstable/evals") || !strings.Contains(errs, "not JSON") {
@@ -197,4 +198,11 @@ func TestScanUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errb.String())
 		}
 	}
+}
+
+// frontEnd puts a fake Hydra behind the model of hydra.nixos.org's front
+// end (decoys, limit_req, proxy timeout, compression), limit_req scaled to
+// 2000 r/s for the tests' 1000 r/s clients.
+func frontEnd(h http.Handler) http.Handler {
+	return hydratest.HydraNixosOrg(h, hydratest.FrontEndOptions{Rate: 2000})
 }

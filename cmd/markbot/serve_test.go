@@ -107,7 +107,7 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 // authentication: the first cycle opens the pull requests, the status page
 // shows them, a signed comment command is answered, and cancelling stops it.
 func TestServeEndToEnd(t *testing.T) {
-	hsrv := httptest.NewServer(hydratest.New(runScenario(t)))
+	hsrv := httptest.NewServer(frontEnd(hydratest.New(runScenario(t))))
 	t.Cleanup(hsrv.Close)
 	appCfg, pemBytes, err := githubtest.TestApp()
 	if err != nil {

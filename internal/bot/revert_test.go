@@ -80,7 +80,7 @@ func newRevertEnv(t *testing.T) *revertEnv {
 		}
 		e.orig[f] = b
 	}
-	srv := httptest.NewServer(hydratest.New(e.probe))
+	srv := httptest.NewServer(hydratest.HydraNixosOrg(hydratest.New(e.probe), hydratest.FrontEndOptions{Rate: 2000}))
 	t.Cleanup(srv.Close)
 	e.hc, err = hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 1000, Burst: 10, Logger: log})
 	if err != nil {

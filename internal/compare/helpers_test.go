@@ -104,7 +104,9 @@ func newWorld(t *testing.T, baseJobs, headJobs []job) *world {
 func (w *world) start(t *testing.T) {
 	w.baseFake, w.headFake = hydratest.New(w.base), hydratest.New(w.head)
 	w.mux = &hydraMux{fakes: []*hydratest.Fake{w.baseFake, w.headFake}}
-	w.srv = httptest.NewServer(w.mux)
+	// Behind the model of hydra.nixos.org's front end, limit_req scaled to
+	// 2000 r/s for the 1000 r/s client.
+	w.srv = httptest.NewServer(hydratest.HydraNixosOrg(w.mux, hydratest.FrontEndOptions{Rate: 2000}))
 	t.Cleanup(w.srv.Close)
 }
 
