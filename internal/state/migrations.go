@@ -109,6 +109,7 @@ var migrations = []migration{
 			at  INTEGER NOT NULL
 		) WITHOUT ROWID`,
 	}},
+	{name: "conditional request cache", stmts: etagsSchema},
 }
 
 // SchemaVersion is the schema version this markbot writes.
