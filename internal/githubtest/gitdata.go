@@ -1,10 +1,8 @@
 package githubtest
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 )
@@ -32,6 +30,7 @@ func (c *call) failErr(err error) {
 
 func (s *Server) routes() {
 	s.handle("POST /app/installations/{id}/access_tokens", s.createAccessToken)
+	s.handle("GET /repos/{owner}/{repo}/installation", s.repoInstallation)
 
 	s.handle("GET /repos/{owner}/{repo}/git/ref/{ref...}", s.getRef)
 	s.handle("GET /repos/{owner}/{repo}/git/refs/{ref...}", s.getRefsLegacy)
@@ -44,6 +43,7 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/git/trees/{sha}", s.getTree)
 	s.handle("POST /repos/{owner}/{repo}/git/trees", s.createTree)
 	s.handle("GET /repos/{owner}/{repo}/contents/{path...}", s.getContents)
+	s.handle("GET /repos/{owner}/{repo}/git/blobs/{sha}", s.getBlob)
 	s.handle("GET /repos/{owner}/{repo}/commits/{ref}", s.getRepoCommit)
 
 	s.handle("POST /repos/{owner}/{repo}/pulls", s.createPull)
@@ -571,116 +571,4 @@ func (s *Server) createTree(c *call) {
 	}
 	c.summary = "create tree " + short(sha) + ": " + strings.Join(paths, ", ")
 	c.json(http.StatusCreated, t)
-}
-
-// --- contents ---
-
-func (s *Server) getContents(c *call) {
-	p := strings.Trim(c.r.PathValue("path"), "/")
-	ref := c.r.URL.Query().Get("ref")
-	if ref == "" {
-		ref = s.opts.DefaultBranch
-	}
-	commit, ok := c.repo.git.resolve(ref, "commit")
-	if !ok {
-		c.fail(http.StatusNotFound, "No commit found for the ref "+ref)
-		return
-	}
-	if p == "" {
-		s.writeDir(c, commit, "", ref)
-		return
-	}
-	if !validTreePath(p) {
-		c.notFound()
-		return
-	}
-	entries, err := c.repo.git.lsTree(commit, false, p)
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	var e *treeEntry
-	for i := range entries {
-		if entries[i].Path == p {
-			e = &entries[i]
-		}
-	}
-	switch {
-	case e == nil:
-		c.notFound()
-	case e.Type == "tree":
-		s.writeDir(c, commit, p, ref)
-	case e.Type == "blob":
-		data, err := c.repo.git.blob(e.SHA)
-		if err != nil {
-			c.failErr(err)
-			return
-		}
-		out := s.contentJSON(c.repo, *e, ref)
-		out.Type = "file"
-		if e.Mode == "120000" {
-			out.Type = "symlink"
-		}
-		out.Encoding = "base64"
-		enc := wrap76(base64.StdEncoding.EncodeToString(data))
-		out.Content = &enc
-		c.json(http.StatusOK, out)
-	default:
-		out := s.contentJSON(c.repo, *e, ref)
-		out.Type = "submodule"
-		c.json(http.StatusOK, out)
-	}
-}
-
-func (s *Server) contentJSON(r *repo, e treeEntry, ref string) jsonContent {
-	self := s.apiURL("repos/%s/contents/%s?ref=%s", r.fullName(), e.Path, ref)
-	git := s.apiURL("repos/%s/git/%ss/%s", r.fullName(), e.Type, e.SHA)
-	html := s.htmlURL("%s/blob/%s/%s", r.fullName(), ref, e.Path)
-	out := jsonContent{Type: "file", Size: e.Size, Name: path.Base(e.Path), Path: e.Path, SHA: e.SHA,
-		URL: self, GitURL: git, HTMLURL: html, Links: jsonLinks{Self: self, Git: git, HTML: html}}
-	if e.Type == "blob" {
-		dl := s.htmlURL("raw/%s/%s/%s", r.fullName(), ref, e.Path)
-		out.DownloadURL = &dl
-	}
-	return out
-}
-
-func (s *Server) writeDir(c *call, commit, dir, ref string) {
-	spec := commit
-	if dir != "" {
-		spec = commit + ":" + dir
-	}
-	entries, err := c.repo.git.lsTree(spec, false)
-	if err != nil {
-		c.failErr(err)
-		return
-	}
-	out := []jsonContent{}
-	for _, e := range entries {
-		if dir != "" {
-			e.Path = dir + "/" + e.Path
-		}
-		j := s.contentJSON(c.repo, e, ref)
-		switch e.Type {
-		case "tree":
-			j.Type = "dir"
-		case "commit":
-			j.Type = "submodule"
-		}
-		out = append(out, j)
-	}
-	c.json(http.StatusOK, out)
-}
-
-// wrap76 breaks base64 into lines as GitHub's contents API does.
-func wrap76(s string) string {
-	var b strings.Builder
-	for len(s) > 60 {
-		b.WriteString(s[:60])
-		b.WriteByte('\n')
-		s = s[60:]
-	}
-	b.WriteString(s)
-	b.WriteByte('\n')
-	return b.String()
 }

@@ -60,10 +60,20 @@ type Team struct {
 
 // App enables GitHub App authentication: installation tokens are issued for
 // JWTs signed with the private key matching PublicKey, and every other
-// endpoint then requires such a token.
+// endpoint then requires such a token (or one of PersonalTokens). A token
+// reaches only its installation's repositories (see auth.go).
 type App struct {
-	ID             int64
+	ID int64
+	// InstallationID is the App's installation on Options.Owner's account,
+	// reaching all its repositories, used when Installations is empty.
 	InstallationID int64
+	// Installations, if set, are the App's installations (each on one
+	// account); InstallationID is then ignored.
+	Installations []Installation
+	// PersonalTokens are accepted as a user's personal access tokens: they
+	// reach every repository (a user with push access to the fork and
+	// triage rights upstream, the way the update bot works).
+	PersonalTokens []string
 	PublicKey      *rsa.PublicKey
 	// TokenTTL is the lifetime of issued tokens (default 1h).
 	TokenTTL time.Duration
@@ -96,6 +106,11 @@ type Options struct {
 	App *App
 	// Now replaces the clock (default time.Now).
 	Now func() time.Time
+	// InlineLimit is the largest file the contents API returns inline in
+	// its JSON (default 1 MiB, GitHub's "1 MB"); FileLimit the largest the
+	// contents and blobs APIs return at all (default 100 MiB, GitHub's
+	// "100 MB"). See contents.go; tests shrink them.
+	InlineLimit, FileLimit int64
 }
 
 // Server is a running fake GitHub.
@@ -114,7 +129,7 @@ type Server struct {
 	users    map[string]*User // by lower-case login
 	usersID  map[int64]*User
 	teams    map[string]*Team // by lower-case "org/slug"
-	tokens   map[string]time.Time
+	tokens   map[string]grant
 	nextID   int64
 	bot      *User
 	upstream *repo
@@ -191,6 +206,12 @@ func Start(opts Options) (*Server, error) {
 	if opts.BotID == 0 {
 		opts.BotID = 9000001
 	}
+	if opts.InlineLimit <= 0 {
+		opts.InlineLimit = DefaultInlineLimit
+	}
+	if opts.FileLimit <= 0 {
+		opts.FileLimit = DefaultFileLimit
+	}
 	if opts.App != nil && opts.App.TokenTTL == 0 {
 		opts.App.TokenTTL = time.Hour
 	}
@@ -214,7 +235,7 @@ func Start(opts Options) (*Server, error) {
 		users:   map[string]*User{},
 		usersID: map[int64]*User{},
 		teams:   map[string]*Team{},
-		tokens:  map[string]time.Time{},
+		tokens:  map[string]grant{},
 		nextID:  1000,
 	}
 	s.stats.perEndpoint = map[string]int{}
@@ -222,6 +243,10 @@ func Start(opts Options) (*Server, error) {
 	if err := s.setup(); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("githubtest: %w", err)
+	}
+	if err := s.setupApp(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("githubtest: App: %w", err)
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -362,11 +387,19 @@ func (s *Server) ForkPath(owner string) (string, bool) {
 }
 
 // Client returns a go-github client for the fake. With App auth enabled it
-// carries a freshly issued installation token.
+// carries a freshly issued token of the first installation (see IssueToken).
 func (s *Server) Client() *github.Client {
-	c := github.NewClient(s.srv.Client())
+	tok := ""
 	if s.opts.App != nil {
-		c = c.WithAuthToken(s.IssueToken())
+		tok = s.IssueToken()
+	}
+	return s.clientWithToken(tok)
+}
+
+func (s *Server) clientWithToken(tok string) *github.Client {
+	c := github.NewClient(s.srv.Client())
+	if tok != "" {
+		c = c.WithAuthToken(tok)
 	}
 	c, err := c.WithEnterpriseURLs(s.URL(), s.URL())
 	if err != nil {
@@ -375,20 +408,16 @@ func (s *Server) Client() *github.Client {
 	return c
 }
 
-// IssueToken issues an installation token directly (as if the App had
-// exchanged its JWT), for tests that do not exercise ghinstallation.
-func (s *Server) IssueToken() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tok, _ := s.issueTokenLocked()
-	return tok
-}
-
-// ExpireTokens invalidates every issued installation token.
+// ExpireTokens invalidates every issued installation token (not the
+// personal tokens).
 func (s *Server) ExpireTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens = map[string]time.Time{}
+	for tok, g := range s.tokens {
+		if g.inst != nil {
+			delete(s.tokens, tok) // personal tokens stay
+		}
+	}
 }
 
 // Ref returns the SHA a branch of the upstream repository points to.
