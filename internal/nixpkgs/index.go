@@ -36,12 +36,17 @@ type Maintainer struct {
 	GitHubID int64
 }
 
-// Team is one entry of meta.teams.
+// Team is one entry of meta.teams. A team backed by a GitHub team
+// (maintainers/team-list.nix's github attribute) has its slug, its id and
+// its members synced from GitHub (maintainers/computed-team-list.nix);
+// others list their members by hand.
 type Team struct {
 	ShortName string
 	// GitHub is the team slug in the NixOS organisation ("" if none).
-	GitHub  string
-	Members []Maintainer
+	GitHub string
+	// GitHubID is the GitHub team's id (0 if unknown).
+	GitHubID int64
+	Members  []Maintainer
 }
 
 // Package is what the index knows about one attribute path.
@@ -56,10 +61,60 @@ type Package struct {
 	File        string
 	Line        int
 	Description string
+	// Maintainers is meta.maintainers: in current nixpkgs every person
+	// listed directly and every member of every team in Teams
+	// (pkgs/stdenv/generic/check-meta.nix merges them).
 	Maintainers []Maintainer
-	Teams       []Team
-	Broken      bool
-	Platforms   []string
+	// NonTeamMaintainers is meta.nonTeamMaintainers, the people listed
+	// directly (check-meta.nix: the package's nonTeamMaintainers, else its
+	// maintainers), when HasNonTeamMaintainers says the index has the
+	// field; older releases do not (see DirectMaintainers).
+	NonTeamMaintainers    []Maintainer
+	HasNonTeamMaintainers bool
+	Teams                 []Team
+	Broken                bool
+	Platforms             []string
+}
+
+// DirectMaintainers are the people a package names itself, not through a
+// team: meta.nonTeamMaintainers when the index has it (what nixpkgs' CI,
+// ci/eval/compare/maintainers.nix, pings as users). An index without the
+// field (an older release) gives meta.maintainers less the members of the
+// package's GitHub-backed teams, who are reached through their team; the
+// members of a team without a GitHub team stay, as the CI pings them one
+// by one.
+func (p Package) DirectMaintainers() []Maintainer {
+	if p.HasNonTeamMaintainers {
+		return p.NonTeamMaintainers
+	}
+	var out []Maintainer
+	for _, m := range p.Maintainers {
+		if !p.inGitHubTeam(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// inGitHubTeam reports whether m is a member of one of p's teams that has
+// a GitHub team (by id, else by login).
+func (p Package) inGitHubTeam(m Maintainer) bool {
+	for _, t := range p.Teams {
+		if t.GitHub == "" {
+			continue
+		}
+		for _, x := range t.Members {
+			switch {
+			case m.GitHubID > 0 && x.GitHubID > 0:
+				if m.GitHubID == x.GitHubID {
+					return true
+				}
+			case m.GitHub != "" && strings.EqualFold(m.GitHub, x.GitHub):
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pkg is the compact stored form; slices are interned and shared.
@@ -70,9 +125,14 @@ type pkg struct {
 	position                     string
 	description                  string
 	maintainers                  []*Maintainer
-	teams                        []*Team
-	platforms                    []string
-	broken                       bool
+	// nonTeam is meta.nonTeamMaintainers (hasNonTeam: present); it shares
+	// maintainers' backing array when it is a prefix of it, as it is for
+	// every package check-meta.nix builds.
+	nonTeam    []*Maintainer
+	teams      []*Team
+	platforms  []string
+	broken     bool
+	hasNonTeam bool
 }
 
 // Index maps attribute paths to packages. It is read-only once loaded and
@@ -139,6 +199,10 @@ func (ix *Index) Lookup(attr string) (Package, bool) {
 	}
 	for _, m := range p.maintainers {
 		out.Maintainers = append(out.Maintainers, *m)
+	}
+	out.HasNonTeamMaintainers = p.hasNonTeam
+	for _, m := range p.nonTeam {
+		out.NonTeamMaintainers = append(out.NonTeamMaintainers, *m)
 	}
 	for _, t := range p.teams {
 		tc := *t
@@ -332,13 +396,16 @@ func (p *parser) parse() (*Index, error) {
 		}
 		switch key {
 		case "version":
-			var v json.Number
-			if err := p.dec.Decode(&v); err != nil {
+			// A number in nix-env's index, a string ("2") in the one
+			// pkgs/top-level/packages-info.nix writes for the channels.
+			var raw json.RawMessage
+			if err := p.dec.Decode(&raw); err != nil {
 				return nil, p.fail(fmt.Errorf("version: %w", err))
 			}
-			n, err := strconv.Atoi(v.String())
+			v := strings.Trim(string(raw), `"`)
+			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, p.fail(fmt.Errorf("version %q is not an integer", v))
+				return nil, p.fail(fmt.Errorf("version %s is not an integer", raw))
 			}
 			ix.version = n
 		case "packages":
@@ -397,6 +464,7 @@ type rawMeta struct {
 	Position    json.RawMessage `json:"position"`
 	Description json.RawMessage `json:"description"`
 	Maintainers json.RawMessage `json:"maintainers"`
+	NonTeam     json.RawMessage `json:"nonTeamMaintainers"`
 	Teams       json.RawMessage `json:"teams"`
 	Broken      json.RawMessage `json:"broken"`
 	Platforms   json.RawMessage `json:"platforms"`
@@ -464,6 +532,13 @@ func (p *parser) convert(rp *rawPackage) *pkg {
 	out.description = str(meta.Description)
 	_ = json.Unmarshal(meta.Broken, &out.broken)
 	out.maintainers = p.maintainers(meta.Maintainers)
+	if len(meta.NonTeam) > 0 && string(meta.NonTeam) != "null" {
+		// A list of another type is ignored as the other fields are, but
+		// the field counts as present: the package then names nobody
+		// directly rather than everyone.
+		out.hasNonTeam = true
+		out.nonTeam = shareIfPrefix(p.maintainers(meta.NonTeam), out.maintainers)
+	}
 	out.teams = p.teams(meta.Teams)
 	out.platforms = p.platforms(meta.Platforms)
 	return out
@@ -495,17 +570,39 @@ func parseMaintainer(raw json.RawMessage) (Maintainer, bool) {
 	if json.Unmarshal(raw, &rm) != nil {
 		return Maintainer{}, false
 	}
-	m := Maintainer{Name: str(rm.Name), Email: str(rm.Email), GitHub: str(rm.GitHub)}
-	var id json.Number
-	if json.Unmarshal(rm.GitHubID, &id) == nil {
-		m.GitHubID, _ = strconv.ParseInt(id.String(), 10, 64)
-	} else if n, err := strconv.ParseInt(str(rm.GitHubID), 10, 64); err == nil {
-		m.GitHubID = n
-	}
-	if m.GitHubID < 0 {
-		m.GitHubID = 0
-	}
+	m := Maintainer{Name: str(rm.Name), Email: str(rm.Email), GitHub: str(rm.GitHub), GitHubID: githubID(rm.GitHubID)}
 	return m, m != Maintainer{}
+}
+
+// githubID reads a githubId given as a number or a string; 0 if it is
+// neither or not positive.
+func githubID(raw json.RawMessage) int64 {
+	var id json.Number
+	var n int64
+	if json.Unmarshal(raw, &id) == nil {
+		n, _ = strconv.ParseInt(id.String(), 10, 64)
+	} else if v, err := strconv.ParseInt(str(raw), 10, 64); err == nil {
+		n = v
+	}
+	return max(n, 0)
+}
+
+// shareIfPrefix returns list, or the same elements as a prefix of all's
+// backing array when list is one (interned pointers compare equal), so
+// that nonTeamMaintainers costs no array of its own.
+func shareIfPrefix(list, all []*Maintainer) []*Maintainer {
+	if len(list) == 0 {
+		return nil
+	}
+	if len(list) > len(all) {
+		return list
+	}
+	for i, m := range list {
+		if all[i] != m {
+			return list
+		}
+	}
+	return all[:len(list):len(list)]
 }
 
 func (p *parser) maintainers(raw json.RawMessage) []*Maintainer {
@@ -526,6 +623,7 @@ func (p *parser) teams(raw json.RawMessage) []*Team {
 	var list []struct {
 		ShortName json.RawMessage   `json:"shortName"`
 		GitHub    json.RawMessage   `json:"github"`
+		GitHubID  json.RawMessage   `json:"githubId"`
 		Members   []json.RawMessage `json:"members"`
 	}
 	if len(raw) == 0 || json.Unmarshal(raw, &list) != nil {
@@ -533,7 +631,7 @@ func (p *parser) teams(raw json.RawMessage) []*Team {
 	}
 	var out []*Team
 	for _, t := range list {
-		team := Team{ShortName: str(t.ShortName), GitHub: str(t.GitHub)}
+		team := Team{ShortName: str(t.ShortName), GitHub: str(t.GitHub), GitHubID: githubID(t.GitHubID)}
 		for _, m := range t.Members {
 			if mm, ok := parseMaintainer(m); ok {
 				team.Members = append(team.Members, mm)

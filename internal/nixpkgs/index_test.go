@@ -91,7 +91,7 @@ func TestLoadSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ix.Len() != 8 || ix.Version() != 2 || ix.Source() != src {
+			if ix.Len() != 11 || ix.Version() != 2 || ix.Source() != src {
 				t.Fatalf("len=%d version=%d source=%s", ix.Len(), ix.Version(), ix.Source())
 			}
 			if first == nil {
@@ -102,6 +102,14 @@ func TestLoadSources(t *testing.T) {
 		})
 	}
 }
+
+var (
+	gina       = Maintainer{Name: "Gina", Email: "gina@example.org", GitHub: "gina", GitHubID: 1011}
+	hal        = Maintainer{Name: "Hal", Email: "hal@example.org", GitHub: "hal", GitHubID: 1012}
+	ivy        = Maintainer{Name: "Ivy", Email: "ivy@example.org", GitHub: "ivy", GitHubID: 1013}
+	jo         = Maintainer{Name: "Jo", Email: "jo@example.org", GitHub: "jo", GitHubID: 1014}
+	geospatial = Team{ShortName: "Geospatial", GitHub: "geospatial", GitHubID: 80001, Members: []Maintainer{hal, ivy}}
+)
 
 func TestLookup(t *testing.T) {
 	ix, err := Load(context.Background(), fixture, LoadOptions{})
@@ -134,11 +142,36 @@ func TestLookup(t *testing.T) {
 			Position: "pkgs/development/cuda-modules/cudnn/fixup.nix:12", File: "pkgs/development/cuda-modules/cudnn/fixup.nix", Line: 12,
 			Description: "NVIDIA CUDA Deep Neural Network library", Broken: true,
 			Maintainers: []Maintainer{{Name: "Dan", Email: "dan@example.org", GitHub: "dan", GitHubID: 1004}},
-			Teams: []Team{{ShortName: "CUDA maintainers", GitHub: "cuda-maintainers", Members: []Maintainer{
+			Teams: []Team{{ShortName: "CUDA maintainers", GitHub: "cuda-maintainers", GitHubID: 74941, Members: []Maintainer{
 				{Name: "Dan", Email: "dan@example.org", GitHub: "dan", GitHubID: 1004},
 				{Name: "Erin", Email: "erin@example.org", GitHub: "erin", GitHubID: 1005},
 			}}},
 			Platforms: []string{"x86_64-linux", "aarch64-linux"},
+		}},
+		{"gdal", Package{
+			Attr: "gdal", Name: "gdal-3.10.2", PName: "gdal", Version: "3.10.2", System: "x86_64-linux",
+			Position: "pkgs/by-name/gd/gdal/package.nix:290", File: "pkgs/by-name/gd/gdal/package.nix", Line: 290,
+			Description:           "Translator library for raster geospatial data formats",
+			Maintainers:           []Maintainer{gina, hal, ivy},
+			NonTeamMaintainers:    []Maintainer{gina},
+			HasNonTeamMaintainers: true,
+			Teams:                 []Team{geospatial},
+		}},
+		{"qgis", Package{
+			Attr: "qgis", Name: "qgis-3.40.4", PName: "qgis", Version: "3.40.4", System: "x86_64-linux",
+			Position: "pkgs/applications/gis/qgis/unwrapped.nix:170", File: "pkgs/applications/gis/qgis/unwrapped.nix", Line: 170,
+			Description:           "Free and Open Source Geographic Information System",
+			Maintainers:           []Maintainer{hal, ivy},
+			HasNonTeamMaintainers: true,
+			Teams:                 []Team{geospatial},
+		}},
+		{"xfce.thunar", Package{
+			Attr: "xfce.thunar", Name: "thunar-4.20.2", PName: "thunar", Version: "4.20.2", System: "x86_64-linux",
+			Position: "pkgs/desktops/xfce/core/thunar/default.nix:60", File: "pkgs/desktops/xfce/core/thunar/default.nix", Line: 60,
+			Description:           "Xfce file manager",
+			Maintainers:           []Maintainer{jo},
+			HasNonTeamMaintainers: true,
+			Teams:                 []Team{{ShortName: "Xfce", Members: []Maintainer{jo}}},
 		}},
 		{"oldtool", Package{
 			Attr: "oldtool", Name: "oldtool-0.9", System: "i686-linux",
@@ -260,6 +293,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(brotliBytes(f, plain))
 	f.Add([]byte(`{"version":2,"packages":{"a":{"meta":{"maintainers":["x <y>"],"position":"f:1"}}}}`))
 	f.Add([]byte(`{"packages":{"a":{"meta":{"teams":[{"members":[1,"x",{"githubId":-5}]}]}}}}`))
+	f.Add([]byte(`{"version":"2","packages":{"a":{"meta":{"maintainers":[{"githubId":1}],"nonTeamMaintainers":[{"githubId":1}],"teams":[{"github":"t","githubId":"9","members":[{"githubId":1}]}]}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ix, err := Read(bytes.NewReader(data), "fuzz")
 		if err != nil {
@@ -273,10 +307,102 @@ func FuzzRead(f *testing.F) {
 			if !ok || p.Attr != a {
 				t.Fatalf("Lookup(%q) = %v, %v", a, p, ok)
 			}
+			if d := p.DirectMaintainers(); !p.HasNonTeamMaintainers && len(d) > len(p.Maintainers) {
+				t.Fatalf("%s: %d direct maintainers of %d", a, len(d), len(p.Maintainers))
+			}
 			if p.File != "" && (p.Line <= 0 || !strings.HasPrefix(p.Position, p.File)) {
 				t.Fatalf("position %q parsed as %q:%d", p.Position, p.File, p.Line)
 			}
 		}
 		ix.GroupByPosition(ix.Attrs())
 	})
+}
+
+// DirectMaintainers: nonTeamMaintainers when the index has the field
+// (also empty: a package maintained only through its teams), else
+// maintainers less the members of GitHub-backed teams (older releases).
+func TestDirectMaintainers(t *testing.T) {
+	ix, err := Load(context.Background(), fixture, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		attr string
+		want []string
+	}{
+		{"gdal", []string{"gina"}},
+		{"qgis", nil},
+		{"xfce.thunar", nil},                  // the field says nobody directly; jo comes through Xfce
+		{"hello", []string{"alice", "bob-b"}}, // no field, no teams
+		{"cudaPackages.cudnn", nil},           // no field: dan is a member of cuda-maintainers
+		{"oldtool", []string{"", ""}},         // no logins at all
+	}
+	for _, tc := range tests {
+		t.Run(tc.attr, func(t *testing.T) {
+			p, ok := ix.Lookup(tc.attr)
+			if !ok {
+				t.Fatal("not found")
+			}
+			var got []string
+			for _, m := range p.DirectMaintainers() {
+				got = append(got, m.GitHub)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("DirectMaintainers = %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	// Without the field, a member of a team without a GitHub team stays
+	// (nixpkgs' CI pings those members one by one); matched by id first.
+	p := Package{
+		Maintainers: []Maintainer{{GitHub: "renamed", GitHubID: 7}, {GitHub: "kim", GitHubID: 8}, {GitHub: "lee"}},
+		Teams: []Team{
+			{ShortName: "by hand", Members: []Maintainer{{GitHub: "kim", GitHubID: 8}}},
+			{GitHub: "gh", Members: []Maintainer{{GitHub: "old-login", GitHubID: 7}, {GitHub: "LEE"}}},
+		},
+	}
+	var got []string
+	for _, m := range p.DirectMaintainers() {
+		got = append(got, m.GitHub)
+	}
+	if want := []string{"kim"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DirectMaintainers = %q, want %q", got, want)
+	}
+}
+
+// The index pkgs/top-level/packages-info.nix writes has "version": "2" (a
+// string); nonTeamMaintainers shares the maintainers' array when it is
+// their prefix, and a list of another type still counts as present.
+func TestVersionStringAndNonTeamShapes(t *testing.T) {
+	in := `{"version": "2", "packages": {
+	  "a": {"meta": {"maintainers": [{"github": "x", "githubId": 1}, {"github": "y", "githubId": 2}], "nonTeamMaintainers": [{"github": "x", "githubId": 1}]}},
+	  "b": {"meta": {"maintainers": [{"github": "x", "githubId": 1}], "nonTeamMaintainers": "nobody"}},
+	  "c": {"meta": {"maintainers": [{"github": "x", "githubId": 1}], "nonTeamMaintainers": null}},
+	  "d": {"meta": {"maintainers": [{"github": "x", "githubId": 1}], "nonTeamMaintainers": [{"github": "z", "githubId": 3}, {"github": "x", "githubId": 1}]}}}}`
+	ix, err := Read(strings.NewReader(in), "packages.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Version() != 2 {
+		t.Errorf("version %d", ix.Version())
+	}
+	if p := ix.pkgs["a"]; !p.hasNonTeam || len(p.nonTeam) != 1 || &p.nonTeam[0] != &p.maintainers[0] || cap(p.nonTeam) != 1 {
+		t.Errorf("a: nonTeam %v does not share maintainers' array", p.nonTeam)
+	}
+	for attr, want := range map[string][]string{"a": {"x"}, "b": nil, "c": {"x"}, "d": {"z", "x"}} {
+		p, _ := ix.Lookup(attr)
+		var got []string
+		for _, m := range p.DirectMaintainers() {
+			got = append(got, m.GitHub)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: DirectMaintainers = %q, want %q", attr, got, want)
+		}
+	}
+	for _, bad := range []string{`{"version": "two", "packages": {}}`, `{"version": true, "packages": {}}`} {
+		if _, err := Read(strings.NewReader(bad), "v.json"); err == nil || !strings.Contains(err.Error(), "version") {
+			t.Errorf("%s: err = %v", bad, err)
+		}
+	}
 }
