@@ -66,6 +66,8 @@ func (s *Server) routes() {
 	s.handle("GET /users/{login}", s.getUser)
 	s.handle("GET /user/{id}", s.getUserByID)
 	s.handle("GET /orgs/{org}/teams/{slug}", s.getTeam)
+	s.handle("GET /orgs/{org}/teams/{slug}/repos/{owner}/{repo}", s.checkTeamRepo)
+	s.handle("GET /repos/{owner}/{repo}/collaborators/{login}", s.checkCollaborator)
 }
 
 // --- refs ---

@@ -755,7 +755,15 @@ func (s *Server) requestReviewers(c *call) {
 	if !c.decode(&req) {
 		return
 	}
-	notCollab := fmt.Sprintf("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the %s repository.", c.repo.fullName())
+	// GitHub refuses the whole request, without saying which entry, with
+	// this message ("the teams you specified" when only teams were asked
+	// for): answers quoted in dependabot's and others' reports, see
+	// docs/github-state-nixpkgs.md#review-requests.
+	who := "users or teams"
+	if len(req.Reviewers) == 0 {
+		who = "teams"
+	}
+	notCollab := fmt.Sprintf("Reviews may only be requested from collaborators. One or more of the %s you specified is not a collaborator of the %s repository.", who, c.repo.fullName())
 	var logins []string
 	for _, l := range req.Reviewers {
 		u := s.users[strings.ToLower(l)]
@@ -771,7 +779,11 @@ func (s *Server) requestReviewers(c *call) {
 	}
 	var slugs []string
 	for _, slug := range req.TeamReviewers {
-		t := s.teams[strings.ToLower(c.repo.owner+"/"+slug)]
+		// A team of another organisation, one that does not exist, and one
+		// without any permission on the repository are all "not a
+		// collaborator" (docs: a team "with read access to a repository"
+		// can be requested).
+		t := s.repoTeam(c.repo, c.repo.owner, slug)
 		if t == nil {
 			c.invalid(jsonErrorItem{Resource: "PullRequest", Code: "custom", Message: notCollab})
 			return
@@ -1030,6 +1042,56 @@ func (s *Server) getUserByID(c *call) {
 		return
 	}
 	c.json(http.StatusOK, s.fullUserJSON(u))
+}
+
+// repoTeam is org's team slug when it has a permission on r (granted or
+// inherited: Team.NoAccess is false) and r belongs to org; nil otherwise.
+func (s *Server) repoTeam(r *repo, org, slug string) *Team {
+	t := s.teams[strings.ToLower(org+"/"+slug)]
+	if t == nil || t.NoAccess || !strings.EqualFold(r.owner, t.Org) {
+		return nil
+	}
+	return t
+}
+
+// checkCollaborator is "Check if a user is a repository collaborator":
+// 204 for a collaborator (organisation members with access through a team
+// count), 404 for anyone else, also an unknown login
+// (https://docs.github.com/rest/collaborators/collaborators#check-if-a-user-is-a-repository-collaborator).
+func (s *Server) checkCollaborator(c *call) {
+	u := s.users[strings.ToLower(c.r.PathValue("login"))]
+	if u == nil || !u.Collaborator {
+		c.notFound()
+		return
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// checkTeamRepo is "Check team permissions for a repository": 404 when
+// the team does not exist or has no permission on the repository; 204, or
+// 200 with the repository and the team's permissions when asked for with
+// the application/vnd.github.v3.repository+json media type (as go-github
+// always does)
+// (https://docs.github.com/rest/teams/teams#check-team-permissions-for-a-repository).
+func (s *Server) checkTeamRepo(c *call) {
+	r := s.repos[strings.ToLower(c.r.PathValue("owner")+"/"+c.r.PathValue("repo"))]
+	var t *Team
+	if r != nil {
+		t = s.repoTeam(r, c.r.PathValue("org"), c.r.PathValue("slug"))
+	}
+	if t == nil {
+		c.notFound()
+		return
+	}
+	if !strings.Contains(c.r.Header.Get("Accept"), "application/vnd.github.v3.repository+json") {
+		c.w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	c.json(http.StatusOK, struct {
+		jsonRepo
+		RoleName    string          `json:"role_name"`
+		Permissions map[string]bool `json:"permissions"`
+	}{s.repoJSON(r), "read", map[string]bool{"pull": true, "triage": false, "push": false, "maintain": false, "admin": false}})
 }
 
 func (s *Server) getTeam(c *call) {

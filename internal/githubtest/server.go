@@ -51,11 +51,14 @@ type User struct {
 }
 
 // Team is an organisation team; team reviewers must be teams of the
-// repository's owner.
+// repository's owner with access to it (pulls.go).
 type Team struct {
 	Org, Slug, Name string
 	ID              int64
 	Members         []string
+	// NoAccess is a team without any permission on the repository, granted
+	// or inherited from a parent team: GitHub refuses its review requests.
+	NoAccess bool
 }
 
 // App enables GitHub App authentication: installation tokens are issued for
