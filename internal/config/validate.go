@@ -47,8 +47,7 @@ var statusReasons = map[hydra.Status]string{
 	hydra.StatusTimedOut:         "a timeout is transient, never evidence",
 	hydra.StatusUnsupported:      "an unsupported system is not a failure",
 	hydra.StatusNonDeterministic: "non-determinism is not a build failure",
-	hydra.StatusObsolete:         "an obsolete build says nothing about the package",
-	hydra.StatusCachedFailure:    "it is a step status, not a build's",
+	hydra.StatusCachedFailure:    "a cached failure counts, unlisted, when its build's steps show it is the package's own (docs/hydra.md)",
 	hydra.StatusResolved:         "it is a step status, not a build's",
 	hydra.StatusUnfinished:       "an unfinished build says nothing yet",
 }

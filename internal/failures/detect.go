@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
@@ -93,6 +95,13 @@ type Result struct {
 	Failures     []Failure
 	MassBreakage *MassBreakage
 	Filtered     int // persistent failures left out by the allow/deny globs
+	// UnknownStatuses counts the newest evaluation's builds by status
+	// codes Hydra does not have (5, …): logged, never counted as failures.
+	UnknownStatuses map[hydra.Status]int
+	// Unconfirmed are the persistent failures Confirm left out because
+	// it could not learn whose derivation one of their failing builds is
+	// about (its budget, an error): a later cycle asks again.
+	Unconfirmed []string
 }
 
 // obs is one evaluation's build of a job.
@@ -102,8 +111,29 @@ type obs struct {
 }
 
 // Detect finds the persistent failures in a history of evaluations (any
-// order; the newest is the one with the highest id).
+// order; the newest is the one with the highest id), from the statuses
+// alone: 1 and 6 are the package's own failures, and a status the queue
+// runner may have copied from a dependency's step (8; 7, 10, 11 when the
+// policy counts them) is never evidence, since nothing says whose step it
+// is. Confirm asks Hydra about the candidates and decides with what it
+// learns (DetectWith).
 func Detect(history []Evaluation, p Policy) (Result, error) {
+	return detect(history, p, func(r *hydra.Record) Class { return p.ClassifyOrigin(r.Status, statusOrigin(r.Status)) })
+}
+
+// statusOrigin is what a status alone says about whose step it is.
+func statusOrigin(s hydra.Status) hydra.Origin {
+	switch s {
+	case hydra.StatusFailed, hydra.StatusFailedWithOutput:
+		return hydra.OriginOwn
+	case hydra.StatusDependencyFailed:
+		return hydra.OriginDependency
+	}
+	return hydra.OriginUnknown
+}
+
+// detect is Detect with the classification of each record given.
+func detect(history []Evaluation, p Policy, classify func(*hydra.Record) Class) (Result, error) {
 	if err := p.Validate(); err != nil {
 		return Result{}, fmt.Errorf("failures: policy: %w", err)
 	}
@@ -155,9 +185,16 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 	}
 	jobs := map[string]*job{}
 	var order []*job
+	var res0 Result
 	for _, f := range firsts {
 		r := &newest.Records[f.i]
-		if !failingForGuard(r.Status) && p.Classify(r.Status) != ClassOwnFailure {
+		if !r.Status.Known() {
+			if res0.UnknownStatuses == nil {
+				res0.UnknownStatuses = map[hydra.Status]int{}
+			}
+			res0.UnknownStatuses[r.Status]++
+		}
+		if !failingForGuard(r.Status) && classify(r) != ClassOwnFailure {
 			continue
 		}
 		attr, _ := nixpkgs.AttrFromJob(r.Job, r.System)
@@ -179,7 +216,12 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 		}
 	}
 
-	res := Result{Newest: newest.ID, NewestTime: newest.Time, Evaluations: len(evals), Jobs: len(firsts)}
+	res := Result{Newest: newest.ID, NewestTime: newest.Time, Evaluations: len(evals), Jobs: len(firsts),
+		UnknownStatuses: res0.UnknownStatuses}
+	for s, n := range res.UnknownStatuses {
+		logrus.WithFields(logrus.Fields{"eval": newest.ID, "status": int(s), "builds": n}).
+			Warn("failures: a build status Hydra does not have; not counted as a failure")
+	}
 	if len(evals) > 1 {
 		newly := 0
 		for _, j := range order {
@@ -198,7 +240,7 @@ func Detect(history []Evaluation, p Policy) (Result, error) {
 	byAttr := map[string]*Failure{}
 	var attrs []string
 	for _, j := range order {
-		sf, ok := judge(j.hist, evals, p)
+		sf, ok := judge(j.hist, evals, p, classify)
 		if !ok {
 			continue
 		}
@@ -263,17 +305,17 @@ func buildTime(r *hydra.Record, evalTime time.Time) time.Time {
 }
 
 // judge decides one job from its history (newest first).
-func judge(hist []obs, evals []*Evaluation, p Policy) (SystemFailure, bool) {
+func judge(hist []obs, evals []*Evaluation, p Policy, classify func(*hydra.Record) Class) (SystemFailure, bool) {
 	var sf SystemFailure
 	newest := hist[0]
-	if newest.eval != 0 || p.Classify(newest.rec.Status) != ClassOwnFailure {
+	if newest.eval != 0 || classify(newest.rec) != ClassOwnFailure {
 		return sf, false // not failing on its own in the newest evaluation
 	}
 	// The streak: evidence back from the newest until a success.
 	var streak []obs
 	var success *obs
 	for i := range hist {
-		switch p.Classify(hist[i].rec.Status) {
+		switch classify(hist[i].rec) {
 		case ClassOwnFailure:
 			streak = append(streak, hist[i])
 			continue

@@ -80,9 +80,11 @@ func TestDetectPerJob(t *testing.T) {
 		{"unsupported system (9) is not a failure", day, "9a 9b 9c", nil, false},
 		{"non-deterministic (12) is not a build failure", day, "12a 12b 12c", nil, false},
 		{"log limit (10) does not count by default", day, "10a 10b 10c", nil, false},
-		{"log limit (10) counts when the policy says so", day, "10a 10b 10c", func(p *Policy) { p.IncludeLogLimit = true }, true},
+		{"log limit (10) counted by the policy, but its origin unknown: Detect alone never counts it", day, "10a 10b 10c", func(p *Policy) { p.IncludeLogLimit = true }, false},
 		{"output limit (11) does not count by default", day, "11a 11b 11c", nil, false},
-		{"output limit (11) counts when the policy says so", day, "11a 11b 11c", func(p *Policy) { p.IncludeOutputLimit = true }, true},
+		{"output limit (11) counted by the policy, origin unknown: not counted", day, "11a 11b 11c", func(p *Policy) { p.IncludeOutputLimit = true }, false},
+		{"a cached failure (8) alone: maybe a dependency's, not counted", day, "8a 8b 8c", nil, false},
+		{"status 5 does not exist: not a failure", day, "5a 5b 5c", nil, false},
 		{"a job that disappeared from the newest evaluation is dropped", day, "1a 1b 1c -", nil, false},
 		{"two evaluations are fewer than K=3", day, "- 1a 1b", nil, false},
 		{"K=2 accepts two", day, "- 1a 1b", func(p *Policy) { p.Evaluations = 2 }, true},
@@ -90,9 +92,9 @@ func TestDetectPerJob(t *testing.T) {
 		{"builds again in the newest evaluation", day, "1a 1b 1c 0d", nil, false},
 		{"an unfinished evaluation in between is no evidence", day, "1a U 1b 1c", nil, true},
 		{"absent in between: the remaining evaluations still count", day, "1a - 1b 1c", nil, true},
-		{"timeouts can be made own failures by policy", day, "7a 7b 7c", func(p *Policy) {
+		{"timeouts counted by policy, origin unknown: not counted", day, "7a 7b 7c", func(p *Policy) {
 			p.OwnFailure = append(p.OwnFailure, hydra.StatusTimedOut)
-		}, true},
+		}, false},
 		{"min derivations 3 needs a third derivation", day, "1a 1a 1b", func(p *Policy) { p.MinDerivations = 3 }, false},
 	}
 	for _, tt := range tests {
@@ -318,7 +320,7 @@ func TestClassify(t *testing.T) {
 	p := DefaultPolicy()
 	want := map[hydra.Status]Class{
 		0: ClassSuccess, 1: ClassOwnFailure, 2: ClassDependency, 3: ClassTransient, 4: ClassTransient,
-		5: ClassIgnored, 6: ClassOwnFailure, 7: ClassTransient, 8: ClassIgnored, 9: ClassUnsupported,
+		5: ClassIgnored, 6: ClassOwnFailure, 7: ClassTransient, 8: ClassUnknownOrigin, 9: ClassUnsupported,
 		10: ClassSizeLimit, 11: ClassSizeLimit, 12: ClassNonDeterministic, 13: ClassIgnored, 99: ClassIgnored,
 		hydra.StatusUnfinished: ClassUnfinished,
 	}

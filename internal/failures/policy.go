@@ -77,8 +77,12 @@ func (p Policy) Validate() error {
 	for _, s := range p.OwnFailure {
 		switch s {
 		case hydra.StatusSucceeded, hydra.StatusDependencyFailed, hydra.StatusUnsupported, hydra.StatusNonDeterministic,
-			hydra.StatusUnfinished, hydra.StatusObsolete:
+			hydra.StatusUnfinished, hydra.StatusResolved, hydra.StatusAborted, hydra.StatusCancelled:
 			errs = append(errs, fmt.Errorf("status %d (%s) cannot count as the package's own failure", s, s))
+		default:
+			if !s.Known() {
+				errs = append(errs, fmt.Errorf("status %d is not one of Hydra's", s))
+			}
 		}
 	}
 	if len(p.Systems) == 0 {
@@ -97,23 +101,31 @@ type Class int
 
 // The classes of build statuses.
 const (
-	ClassIgnored          Class = iota // obsolete, step-only codes, unknown codes
+	ClassIgnored          Class = iota // step-only codes (13), codes Hydra does not have (5, 99, …)
 	ClassSuccess                       // 0
-	ClassOwnFailure                    // 1, 6 (and 10, 11 by policy)
-	ClassDependency                    // 2: a dependency's failure, never this package's
+	ClassOwnFailure                    // 1, 6; 7, 10, 11 by policy; 8: the build's own derivation
+	ClassDependency                    // 2, or a copied status whose step is a dependency's
 	ClassTransient                     // 3, 4, 7: aborted, cancelled, timed out
 	ClassUnsupported                   // 9: not a failure
 	ClassNonDeterministic              // 12: not a build failure
 	ClassUnfinished                    // still queued or building
 	ClassSizeLimit                     // 10, 11 when the policy does not count them
+	// ClassUnknownOrigin: 8, or 7, 10, 11 the policy counts, on a build
+	// whose steps have not shown that the failing step is its own
+	// derivation: the runner may have copied it from a dependency's step
+	// (inner_fail_job). Never evidence.
+	ClassUnknownOrigin
 )
 
 var classNames = [...]string{"ignored", "success", "own failure", "dependency failure", "transient",
-	"unsupported", "non-deterministic", "unfinished", "size limit"}
+	"unsupported", "non-deterministic", "unfinished", "size limit", "failure of unknown origin"}
 
 func (c Class) String() string { return classNames[c] }
 
-// Classify says what a status is evidence of under the policy.
+// Classify says what a status alone is evidence of under the policy,
+// taking a status the policy lists as the build's own (ClassifyOrigin
+// checks that for the statuses the queue runner copies onto dependents).
+// A cached failure (8) alone is ClassUnknownOrigin.
 func (p Policy) Classify(s hydra.Status) Class {
 	if slices.Contains(p.OwnFailure, s) ||
 		(s == hydra.StatusLogLimitExceeded && p.IncludeLogLimit) ||
@@ -135,8 +147,37 @@ func (p Policy) Classify(s hydra.Status) Class {
 		return ClassUnfinished
 	case hydra.StatusLogLimitExceeded, hydra.StatusOutputLimitExceeds:
 		return ClassSizeLimit
+	case hydra.StatusCachedFailure:
+		return ClassUnknownOrigin
 	}
 	return ClassIgnored
+}
+
+// ClassifyOrigin says what a status is evidence of when it is known whose
+// derivation's step it is about (hydra.OriginOf). A status the runner may
+// have copied from a dependency (hydra.Status.MaybeCopied) counts as the
+// package's own failure only with OriginOwn: with OriginDependency it is a
+// dependency failure, with OriginUnknown a failure of unknown origin. A
+// cached failure of the build's own derivation counts as 1, which is what
+// the C++ runner stored for it (buildStatus() in state.hh).
+func (p Policy) ClassifyOrigin(s hydra.Status, o hydra.Origin) Class {
+	c := p.Classify(s)
+	if !s.MaybeCopied() {
+		return c
+	}
+	if o == hydra.OriginDependency {
+		return ClassDependency // whatever the status: a dependency's step
+	}
+	if s == hydra.StatusCachedFailure {
+		c = p.Classify(hydra.StatusFailed)
+	}
+	switch {
+	case c != ClassOwnFailure:
+		return c // transient, unsupported, a size limit not counted: whoever's it is
+	case o == hydra.OriginOwn:
+		return ClassOwnFailure
+	}
+	return ClassUnknownOrigin
 }
 
 // evidence reports whether a class says something about whether the

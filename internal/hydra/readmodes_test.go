@@ -20,7 +20,10 @@ func pageStatus(s hydra.Status) hydra.Status {
 	switch s {
 	case hydra.StatusUnsupported:
 		return hydra.StatusAborted
-	case hydra.StatusObsolete, hydra.StatusCachedFailure, hydra.StatusResolved:
+	case hydra.StatusCachedFailure, hydra.StatusResolved:
+		return hydra.StatusFailed
+	}
+	if !s.Known() {
 		return hydra.StatusFailed
 	}
 	return s

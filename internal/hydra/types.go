@@ -28,25 +28,41 @@ const (
 
 // Status is a Hydra buildstatus code. Unfinished builds (buildstatus null)
 // are StatusUnfinished.
+//
+// The codes are the BuildStatus enum of NixOS/hydra's queue runners (the
+// Rust one hydra.nixos.org runs: subprojects/crates/db/src/models.rs; the
+// C++ one before it: src/hydra-queue-runner/state.hh). Which build a code
+// is about is not always the build it is stored on: when a step fails, the
+// runner writes the step's status onto every build depending on it
+// (inner_fail_job in subprojects/hydra-queue-runner/src/state/mod.rs),
+// turning only 1 into 2 for the builds whose derivation is not the step's.
+// So 1 and 6 are always the build's own derivation, 2 always a
+// dependency's, and 3, 4, 7, 8, 9, 10, 11 either. docs/hydra.md has the
+// table; internal/failures decides what each counts as.
 type Status int16
 
-// Build status codes, as Hydra's database stores them.
+// Build status codes, as Hydra's database stores them. 5 is no status:
+// neither runner's enum has it (it was never assigned), and an unknown
+// code is not a failure (Known).
 const (
-	StatusUnfinished         Status = -1
-	StatusSucceeded          Status = 0
-	StatusFailed             Status = 1
-	StatusDependencyFailed   Status = 2
-	StatusAborted            Status = 3
-	StatusCancelled          Status = 4
-	StatusObsolete           Status = 5
-	StatusFailedWithOutput   Status = 6
-	StatusTimedOut           Status = 7
+	StatusUnfinished       Status = -1
+	StatusSucceeded        Status = 0
+	StatusFailed           Status = 1 // the build's own derivation failed (a dependent gets 2)
+	StatusDependencyFailed Status = 2 // a dependency's step failed with 1
+	StatusAborted          Status = 3 // own or copied from a dependency's step
+	StatusCancelled        Status = 4 // own or copied
+	// 5: not a status.
+	StatusFailedWithOutput Status = 6 // own: the build succeeded and wrote nix-support/failed
+	StatusTimedOut         Status = 7 // own or copied from a dependency's step
+	// StatusCachedFailure: a step whose outputs are in FailedPaths. The
+	// Rust runner stores it on the builds too (own top level or dependents
+	// alike); the C++ runner stored 1 (or 2) instead (buildStatus()).
 	StatusCachedFailure      Status = 8
-	StatusUnsupported        Status = 9
-	StatusLogLimitExceeded   Status = 10
-	StatusOutputLimitExceeds Status = 11
+	StatusUnsupported        Status = 9  // own or copied: no machine for the step's system
+	StatusLogLimitExceeded   Status = 10 // own or copied
+	StatusOutputLimitExceeds Status = 11 // own or copied
 	StatusNonDeterministic   Status = 12
-	StatusResolved           Status = 13
+	StatusResolved           Status = 13 // steps only (a CA derivation resolved)
 )
 
 var statusNames = map[Status]string{
@@ -56,7 +72,6 @@ var statusNames = map[Status]string{
 	StatusDependencyFailed:   "dependency failed",
 	StatusAborted:            "aborted",
 	StatusCancelled:          "cancelled",
-	StatusObsolete:           "obsolete",
 	StatusFailedWithOutput:   "failed with output",
 	StatusTimedOut:           "timed out",
 	StatusCachedFailure:      "cached failure",
@@ -72,6 +87,24 @@ func (s Status) String() string {
 		return n
 	}
 	return "status " + strconv.Itoa(int(s))
+}
+
+// Known reports whether s is one of Hydra's codes (or StatusUnfinished).
+func (s Status) Known() bool {
+	_, ok := statusNames[s]
+	return ok
+}
+
+// MaybeCopied reports whether Hydra may have written s onto a build for a
+// dependency's step (inner_fail_job copies every step status but 1): the
+// build's own steps must say whose derivation failed (BuildOrigin).
+func (s Status) MaybeCopied() bool {
+	switch s {
+	case StatusAborted, StatusCancelled, StatusTimedOut, StatusCachedFailure, StatusUnsupported,
+		StatusLogLimitExceeded, StatusOutputLimitExceeds:
+		return true
+	}
+	return false
 }
 
 // Flag is a boolean that Hydra writes either as 0/1 or as true/false.
@@ -237,7 +270,7 @@ type EvalInput struct {
 }
 
 // Build is one build as /build/{id} and /eval/{id}/builds describe it, with
-// the fields markbot reads. Outputs, products and metrics are skipped.
+// the fields markbot reads. Products and metrics are skipped.
 type Build struct {
 	ID          int64   `json:"id"`
 	Project     string  `json:"project"`
@@ -253,6 +286,15 @@ type Build struct {
 	StopTime    int64   `json:"stoptime"`
 	DrvPath     string  `json:"drvpath"`
 	JobsetEvals []int64 `json:"jobsetevals"`
+	// Outputs are the build's output paths by name ("buildoutputs";
+	// Builds.pm as_json), what BuildOrigin compares a failed step's
+	// outputs with. Only /build/{id} is decoded with them.
+	Outputs map[string]BuildOutput `json:"buildoutputs,omitempty"`
+}
+
+// BuildOutput is one of a build's outputs (BuildOutputs.pm).
+type BuildOutput struct {
+	Path string `json:"path"`
 }
 
 // Status is the build's status, StatusUnfinished while it has none.
