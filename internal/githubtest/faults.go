@@ -228,7 +228,7 @@ func (s *Server) applyFault(w http.ResponseWriter, f *Fault, resource string) in
 	now := s.now()
 	h := w.Header()
 	if f.Kind != DropConnection && f.Kind != PrimaryRateLimit {
-		s.rate.headers(h, resource, now)
+		s.charge(h, resource)
 	}
 	switch f.Kind {
 	case DropConnection:
@@ -401,4 +401,5 @@ func (s *Server) ResetStats() {
 	s.stats.total = 0
 	s.stats.perEndpoint = map[string]int{}
 	s.stats.mutations = nil
+	s.resetETagStats()
 }

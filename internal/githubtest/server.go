@@ -139,6 +139,7 @@ type Server struct {
 
 	stats stats
 	rate  rateState
+	etags etagState
 	flt   faults
 }
 
@@ -656,11 +657,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	var out http.ResponseWriter = sw
 	var buf *bufferWriter
-	if f != nil {
+	if f != nil || conditional(r) { // a GET is buffered for its ETag (etag.go)
 		buf = &bufferWriter{header: http.Header{}}
 		out = buf
 	}
-	s.rate.headers(out.Header(), resource, s.now())
+	if !conditional(r) {
+		s.charge(out.Header(), resource)
+	}
 
 	switch {
 	case pattern == "" || !strings.HasPrefix(r.URL.Path, s.prefix):
@@ -674,8 +677,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 
+	if conditional(r) && (f == nil || f.Kind == Truncate) {
+		s.answerConditional(buf, r, resource) // ETag, 304, rate-limit points
+	}
 	status, summary := sw.status, sw.summary+note
-	if buf != nil {
+	if f == nil && buf != nil {
+		status, summary = buf.flush(w), buf.summary+note
+	} else if buf != nil {
 		summary = buf.summary + fmt.Sprintf(" (performed with status %d, answered with injected %s)", buf.status, f.Kind)
 		if f.Kind == Truncate {
 			status = truncate(w, buf)
