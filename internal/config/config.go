@@ -9,7 +9,8 @@
 // all of them are reported at once. Secrets are never inline: the App's
 // private key and the webhook secret are read from files named in the
 // config or the environment, and a plain token comes only from
-// MARKBOT_GITHUB_TOKEN; none of them appears in errors or printed configs.
+// MARKBOT_GITHUB_TOKEN (the fork's from MARKBOT_GITHUB_FORK_TOKEN); none of
+// them appears in errors or printed configs.
 package config
 
 import (
@@ -22,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sirupsen/logrus"
 
@@ -105,6 +107,16 @@ type GitHubConfig struct {
 	// Fork, optional: "OWNER" (same repository name) or "OWNER/REPO" to
 	// push branches to instead of Repository.
 	Fork string `yaml:"fork"`
+	// ForkInstallationID is the App's installation on Fork's account. An
+	// installation token reaches only its installation's repositories, so
+	// with the App the branches, trees and commits go to the fork under
+	// this installation, while pull requests, labels, reviews and comments
+	// go to Repository under InstallationID (see ForkCredentialsError).
+	ForkInstallationID int64 `yaml:"fork_installation_id"`
+	// ForkToken, instead of ForkInstallationID, is a token of the fork's
+	// owner that writes the branches to the fork. It comes only from
+	// MARKBOT_GITHUB_FORK_TOKEN and never prints.
+	ForkToken Secret `yaml:"-"`
 	// BranchPrefix starts the name of every branch markbot pushes.
 	BranchPrefix string `yaml:"branch_prefix"`
 	// Labels put on every pull request.
@@ -324,6 +336,8 @@ var envVars = []envVar{
 	{"MARKBOT_GITHUB_PRIVATE_KEY_FILE", "github.private_key_file", func(c *Config, v string) error { c.GitHub.PrivateKeyFile = v; return nil }},
 	{"MARKBOT_GITHUB_WEBHOOK_SECRET_FILE", "github.webhook_secret_file", func(c *Config, v string) error { c.GitHub.WebhookSecretFile = v; return nil }},
 	{"MARKBOT_GITHUB_TOKEN", "github.token", func(c *Config, v string) error { c.GitHub.Token = Secret(strings.TrimSpace(v)); return nil }},
+	{"MARKBOT_GITHUB_FORK_INSTALLATION_ID", "github.fork_installation_id", func(c *Config, v string) error { return setInt(&c.GitHub.ForkInstallationID, v) }},
+	{"MARKBOT_GITHUB_FORK_TOKEN", "github.fork_token", func(c *Config, v string) error { c.GitHub.ForkToken = Secret(strings.TrimSpace(v)); return nil }},
 	{"MARKBOT_STATE_PATH", "state.path", func(c *Config, v string) error { c.State.Path = v; return nil }},
 	{"MARKBOT_HYDRA_URL", "hydra.url", func(c *Config, v string) error { c.Hydra.URL = v; return nil }},
 }
@@ -510,6 +524,64 @@ func (g GitHubConfig) HeadRepository() (owner, repo string) {
 		return o, r
 	}
 	return g.Fork, repo
+}
+
+// UsesApp reports whether markbot authenticates as the App: the App is
+// configured and no personal token (MARKBOT_GITHUB_TOKEN) replaces it.
+func (g GitHubConfig) UsesApp() bool { return g.HasApp() && !g.Token.IsSet() }
+
+// ForkCredentialsError reports a fork markbot could not write to: with the
+// App's credentials and github.fork, the branches need the App's
+// installation on the fork's account (github.fork_installation_id) or a
+// token for the fork (MARKBOT_GITHUB_FORK_TOKEN). GitHub's "Create an
+// installation access token for an app": a token reaches only the
+// repositories its installation was granted, and an installation is on one
+// account; the upstream installation's token writing to the fork is
+// answered 403 "Resource not accessible by integration". A personal token
+// reaches both, as the update bot's does. Validate checks it for the
+// credentials the config holds; markbot serve, which always acts as the
+// App, checks it again after setting the personal token aside.
+func (g GitHubConfig) ForkCredentialsError() error {
+	if g.Fork == "" || !g.UsesApp() || g.ForkInstallationID != 0 || g.ForkToken.IsSet() {
+		return nil
+	}
+	fo, fr := g.HeadRepository()
+	return &Error{Key: "github.fork", Msg: fmt.Sprintf("markbot acts as the GitHub App, whose installation %d on %s "+
+		"cannot write branches to %s/%s: an installation token reaches only its own installation's repositories, "+
+		"and GitHub answers 403 \"Resource not accessible by integration\". Install the App on %s and set "+
+		"github.fork_installation_id (or MARKBOT_GITHUB_FORK_INSTALLATION_ID) to that installation's id, or give a "+
+		"token for the fork in MARKBOT_GITHUB_FORK_TOKEN, or leave github.fork empty to push to %s",
+		g.InstallationID, strings.SplitN(g.Repository, "/", 2)[0], fo, fr, fo, g.Repository)}
+}
+
+// forkCredentials checks github.fork_installation_id and
+// MARKBOT_GITHUB_FORK_TOKEN (Validate).
+func (k *checker) forkCredentials() {
+	g := k.c.GitHub
+	if g.ForkInstallationID < 0 {
+		k.fail("github.fork_installation_id", "must not be negative, got %d", g.ForkInstallationID)
+	}
+	if strings.ContainsFunc(g.ForkToken.Reveal(), unicode.IsSpace) {
+		k.fail("github.fork_token", "contains white space (value not shown)")
+	}
+	switch {
+	case g.ForkInstallationID != 0 && g.Fork == "":
+		k.fail("github.fork_installation_id", "is set without github.fork: it is the App's installation on the fork's account; set github.fork or remove it")
+	case g.ForkToken.IsSet() && g.Fork == "":
+		k.fail("github.fork_token", "MARKBOT_GITHUB_FORK_TOKEN is set without github.fork: set github.fork or unset it")
+	case g.ForkInstallationID != 0 && g.ForkToken.IsSet():
+		k.fail("github.fork_installation_id", "and MARKBOT_GITHUB_FORK_TOKEN are both set: the fork's branches are written with one of them; remove one")
+	case g.ForkInstallationID > 0 && !g.HasApp():
+		k.fail("github.fork_installation_id", "needs the App (github.app_id, github.installation_id, github.private_key_file): it is an installation of that App")
+	case g.ForkInstallationID > 0 && g.ForkInstallationID == g.InstallationID:
+		fo, _ := g.HeadRepository()
+		k.fail("github.fork_installation_id", "is github.installation_id (%d): an installation is on one account, and the fork's owner %s is not %s; give the App's installation on %s",
+			g.InstallationID, fo, strings.SplitN(g.Repository, "/", 2)[0], fo)
+	}
+	if err := g.ForkCredentialsError(); err != nil {
+		e := err.(*Error)
+		k.fail(e.Key, "%s", e.Msg)
+	}
 }
 
 // HasApp reports whether the GitHub App is configured.

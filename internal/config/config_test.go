@@ -145,7 +145,7 @@ func TestStringRoundTrip(t *testing.T) {
 	c.Hydra.Evaluations = 8
 	c.GitHub.AppID, c.GitHub.InstallationID, c.GitHub.PrivateKeyFile = 12, 34, "/run/keys/app.pem"
 	c.GitHub.Labels = []string{"true", "null", "1.5", "~", " x", "a: b"}
-	c.GitHub.Fork = "markbot-fork"
+	c.GitHub.Fork, c.GitHub.ForkInstallationID = "markbot-fork", 56
 	c.Policy.Statuses = []hydra.Status{1, 6, 10, 11}
 	c.Policy.Allow = []string{"python3Packages.*"}
 	c.Policy.Deny = []string{"linuxPackages*", "*.[ab]"}
@@ -500,7 +500,7 @@ func TestEnvOverrides(t *testing.T) {
 			t.Errorf("got %v, want %s", err, w)
 		}
 	}
-	if got := EnvVars(); len(got) != 7 || got[4] != "MARKBOT_GITHUB_TOKEN" {
+	if got := EnvVars(); len(got) != 9 || got[4] != "MARKBOT_GITHUB_TOKEN" || got[6] != "MARKBOT_GITHUB_FORK_TOKEN" {
 		t.Errorf("EnvVars() = %q", got)
 	}
 	// Parse ignores the environment.

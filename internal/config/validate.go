@@ -193,6 +193,7 @@ func (k *checker) github() {
 	if strings.ContainsFunc(g.Token.Reveal(), unicode.IsSpace) {
 		k.fail("github.token", "contains white space (value not shown)")
 	}
+	k.forkCredentials() // config.go
 	if t := g.Timeout; t < time.Second || t > 10*time.Minute {
 		k.fail("github.timeout", "must be between 1s and 10m, got %s", FormatDuration(t))
 	}
