@@ -1,6 +1,7 @@
 // Single builds on demand (GET /build/{id}, JSON), cached by id: what the
-// evaluation page does not show (derivation path, start time) for the few
-// builds that need it.
+// evaluation page does not show (derivation path, start time, the exact
+// status and whose derivation it is about: Provenance) for the few builds
+// that need it.
 package hydra
 
 import (
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/sirupsen/logrus"
 )
 
 // maxBuildJSON bounds a cached build file (a build's JSON is a few KiB).
@@ -84,4 +87,54 @@ func (c *Client) BuildDetail(ctx context.Context, cache *Cache, id int64) (*Buil
 		}
 	}
 	return b, nil
+}
+
+// provenance is the cached answer of Provenance for one build run.
+type provenance struct {
+	Stop   int64  `json:"stop"`
+	Status Status `json:"status"`
+	Origin Origin `json:"origin"`
+}
+
+func (c *Cache) provenancePath(id int64) string {
+	return filepath.Join(filepath.Dir(c.dir), "builds", strconv.FormatInt(id, 10)+".origin.json")
+}
+
+// Provenance says what build id's exact status is (GET /build/{id}) and
+// whose derivation's step it is about (BuildOrigin, the build page, only
+// for a status the queue runner may have copied). stop is the build's stop
+// time as the evaluation page showed it: an answer cached for the same
+// stop time is reused (a restarted build stops at another time), so a
+// failing build costs one or two requests once, not every cycle. cache
+// may be nil; stop 0 is never cached.
+func (c *Client) Provenance(ctx context.Context, cache *Cache, id, stop int64) (Status, Origin, error) {
+	if cache != nil && stop > 0 {
+		if data, err := os.ReadFile(cache.provenancePath(id)); err == nil && len(data) < 1024 {
+			var p provenance
+			if json.Unmarshal(data, &p) == nil && p.Stop == stop && p.Status.Known() {
+				return p.Status, p.Origin, nil
+			}
+		}
+	}
+	b, err := c.BuildDetail(ctx, cache, id)
+	if err != nil {
+		return 0, OriginUnknown, err
+	}
+	o, err := c.BuildOrigin(ctx, b)
+	if err != nil {
+		return 0, OriginUnknown, err
+	}
+	st := b.Status()
+	if cache != nil && stop > 0 && b.StopTime == stop {
+		data, _ := json.Marshal(provenance{Stop: stop, Status: st, Origin: o})
+		p := cache.provenancePath(id)
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o644); err == nil {
+			if err := os.Rename(tmp, p); err != nil {
+				os.Remove(tmp)
+			}
+		}
+	}
+	c.log.WithFields(logrus.Fields{"build": id, "status": int(st), "origin": o.String()}).Debug("hydra: provenance")
+	return st, o, nil
 }

@@ -32,6 +32,10 @@ type Build struct {
 	// product Hydra adds for a build without that file: nix-build of its
 	// first output.
 	Products []Product
+	// Steps are the build's steps (the buildsteps table), oldest first:
+	// FailStep writes them as the queue runner does; the build page lists
+	// them.
+	Steps []Step
 }
 
 // Product is one build product (the buildproducts table: BuildProducts.pm).

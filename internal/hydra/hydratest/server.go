@@ -230,7 +230,7 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request, p string) {
 			bw.WriteByte('\n')
 			bw.Flush()
 		case len(seg) == 2:
-			html(w)
+			f.buildPage(w, r, b)
 		case seg[2] == "eval":
 			f.buildEval(w, r, b, seg[3:])
 		case seg[2] == "download":
