@@ -1127,3 +1127,47 @@ func TestEvalPageBS4Oracle(t *testing.T) {
 		})
 	}
 }
+
+// TestReadEvalPageEveryStatus: each buildstatus the queue runners store,
+// rendered by renderBuildStatusIcon (common.tt), read back. The page cannot
+// tell 8 (a cached failure, the Rust runner's, maybe a dependency's) from
+// 1, nor 9 from 3: failures.Confirm asks /build/N about those.
+func TestReadEvalPageEveryStatus(t *testing.T) {
+	want := []struct {
+		status int
+		title  string
+		read   hydra.Status
+	}{
+		{0, "Succeeded", hydra.StatusSucceeded}, {1, "Failed", hydra.StatusFailed},
+		{2, "Dependency failed", hydra.StatusDependencyFailed}, {3, "Aborted", hydra.StatusAborted},
+		{4, "Cancelled", hydra.StatusCancelled}, {5, "Failed", hydra.StatusFailed},
+		{6, "Failed with output", hydra.StatusFailedWithOutput}, {7, "Timed out", hydra.StatusTimedOut},
+		{8, "Failed", hydra.StatusFailed}, {9, "Aborted", hydra.StatusAborted},
+		{10, "Log limit exceeded", hydra.StatusLogLimitExceeded}, {11, "Output size limit exceeded", hydra.StatusOutputLimitExceeds},
+		{12, "Non-deterministic build", hydra.StatusNonDeterministic}, {13, "Failed", hydra.StatusFailed},
+		{99, "Failed", hydra.StatusFailed}, {-1, "Queued", hydra.StatusUnfinished},
+	}
+	g := &genPage{Eval: 5, Full: true}
+	for i, w := range want {
+		g.Tabs[hydra.TabStillFail] = append(g.Tabs[hydra.TabStillFail], genRow{ID: int64(100 + i),
+			Job: "p" + strconv.Itoa(i) + ".x86_64-linux", System: "x86_64-linux", NixName: "p-1", Status: w.status, Stop: 1_700_000_000})
+	}
+	var buf bytes.Buffer
+	if err := g.write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	_, rows, err := readAll(buf.Bytes(), hydra.PageLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]hydra.PageRow{}
+	for _, r := range rows {
+		got[r.Build] = r
+	}
+	for i, w := range want {
+		r := got[int64(100+i)]
+		if r.Title != w.title || r.Status != w.read {
+			t.Errorf("status %d: read title %q status %s, want %q, %s", w.status, r.Title, r.Status, w.title, w.read)
+		}
+	}
+}
