@@ -88,15 +88,19 @@ func (f *File) rootFormals() *Formals {
 }
 
 // ensureStdenv adds stdenv to the file's formals when cond needs it and it
-// is not in scope; it reports whether it did.
-func (ed *editor) ensureStdenv(t *Target, cond string) (bool, error) {
+// is not in scope, as nixfmt lays the formals out (Pretty.hs, `instance
+// Pretty Parameter`): formals on one line stay there while they are at most
+// two arguments without defaults (canFlattenAttrs), so a third one puts
+// them one a line, each with a trailing comma; formals one a line get
+// stdenv on a line of its own. It says what it did.
+func (ed *editor) ensureStdenv(t *Target, cond string) (notes, error) {
 	f := ed.f
 	if !strings.Contains(cond, "stdenv.") || f.inScope(t.Drv, "stdenv") {
-		return false, nil
+		return notes{}, nil
 	}
 	fs := f.rootFormals()
 	if fs == nil {
-		return false, &RefusedError{Reason: "the condition needs stdenv, which is not in scope, and the file is not a function of an attribute set to add it to"}
+		return notes{}, &RefusedError{Reason: "the condition needs stdenv, which is not in scope, and the file is not a function of an attribute set to add it to"}
 	}
 	anchor := -1 // the formal to insert after
 	for i, it := range fs.Items {
@@ -104,50 +108,114 @@ func (ed *editor) ensureStdenv(t *Target, cond string) (bool, error) {
 			anchor = i
 		}
 	}
-	leading := f.leadingCommas(fs)
-	if anchor < 0 && leading && len(fs.Items) > 0 {
-		anchor = 0
+	added := notes{addedStdenv: true}
+	if f.Line(int(f.Toks[fs.Open].Off)) != f.Line(int(f.Toks[fs.Close].Off)) {
+		return added, ed.addStdenvLine(fs, anchor)
 	}
-	switch {
-	case anchor < 0:
+	if !f.flattenable(fs) {
+		return notes{}, nixfmtRefusal("its arguments are on one line, which nixfmt keeps only for at most two arguments without defaults or comments (Pretty.hs, canFlattenAttrs)")
+	}
+	if len(fs.Items) >= 2 {
+		ed.expandFormals(fs, anchor)
+		added.expandedFormal = true
+		return added, nil
+	}
+	if anchor < 0 {
 		// First formal, right after '{'.
-		open := int(f.Toks[fs.Open].End)
 		text := " stdenv"
 		if len(fs.Items) > 0 || fs.Ellipsis != NoTok {
-			next := fs.Close
-			if len(fs.Items) > 0 {
-				next = fs.Items[0].Name
-			} else if fs.Ellipsis != NoTok {
-				next = fs.Ellipsis
-			}
-			ws := " "
-			if f.Line(int(f.Toks[next].Off)) != f.Line(open) {
-				ws = f.newlineAfter(open) + f.indentOf(int(f.Toks[next].Off))
-			}
-			text = ws + "stdenv,"
+			text = " stdenv,"
 		}
-		ed.insert(open, text)
-	case leading:
-		it := fs.Items[anchor]
-		end := f.formalEnd(it)
-		commaLine := f.indentOf(end)
-		if it.Comma != NoTok {
-			commaLine = f.indentOf(int(f.Toks[it.Comma].Off))
+		ed.insert(int(f.Toks[fs.Open].End), text)
+		return added, nil
+	}
+	it := fs.Items[anchor]
+	if it.Comma != NoTok {
+		ed.insert(int(f.Toks[it.Comma].End), " stdenv,")
+	} else {
+		ed.insert(f.formalEnd(it), ", stdenv")
+	}
+	return added, nil
+}
+
+// addStdenvLine adds `stdenv,` on a line of its own to formals written one
+// a line: after the anchor's line, or first.
+func (ed *editor) addStdenvLine(fs *Formals, anchor int) error {
+	f := ed.f
+	for _, it := range fs.Items {
+		if it.Comma == NoTok {
+			return nixfmtRefusal("its last argument has no trailing comma, which nixfmt writes when the arguments are one a line (Pretty.hs, moveParamsComments)")
 		}
-		ed.insert(end, f.newlineAfter(end)+commaLine+", stdenv")
-	default:
-		it := fs.Items[anchor]
-		ws := " "
-		if f.Line(int(f.Toks[fs.Close].Off)) != f.Line(int(f.Toks[it.Name].Off)) && f.firstOnLine(int(f.Toks[it.Name].Off)) {
-			ws = f.newlineAfter(int(f.Toks[it.Name].Off)) + f.indentOf(int(f.Toks[it.Name].Off))
-		}
-		if it.Comma != NoTok {
-			ed.insert(int(f.Toks[it.Comma].End), ws+"stdenv,")
-		} else {
-			ed.insert(f.formalEnd(it), ","+ws+"stdenv")
+		if !f.firstOnLine(int(f.Toks[it.Name].Off)) {
+			return nixfmtRefusal("its arguments are spread over lines but not one a line, as nixfmt writes them")
 		}
 	}
-	return true, nil
+	ind := f.indentOf(int(f.Toks[fs.Open].Off)) + nixfmtIndent
+	if anchor < 0 {
+		if len(fs.Items) > 0 {
+			ind = f.indentOf(int(f.Toks[fs.Items[0].Name].Off))
+		} else if fs.Ellipsis != NoTok {
+			ind = f.indentOf(int(f.Toks[fs.Ellipsis].Off))
+		}
+		if err := checkIndent(ind); err != nil {
+			return err
+		}
+		ed.insert(f.endOfLineContent(fs.Open), "\n"+ind+"stdenv,")
+		return nil
+	}
+	it := fs.Items[anchor]
+	ind = f.indentOf(int(f.Toks[it.Name].Off))
+	if err := checkIndent(ind); err != nil {
+		return err
+	}
+	ed.insert(f.endOfLineContent(it.Comma), "\n"+ind+"stdenv,")
+	return nil
+}
+
+// flattenable is nixfmt's canFlattenAttrs: formals it keeps on one line
+// (braces on one line, at most two arguments, none with a default, an
+// optional ellipsis, no comments).
+func (f *File) flattenable(fs *Formals) bool {
+	if len(fs.Items) > 2 {
+		return false
+	}
+	for _, it := range fs.Items {
+		if it.Q != NoTok {
+			return false
+		}
+	}
+	inner := string(f.Src[f.Toks[fs.Open].End:f.Toks[fs.Close].Off])
+	return !strings.Contains(inner, "#") && !strings.Contains(inner, "/*")
+}
+
+// expandFormals rewrites one-line formals one a line, with stdenv after the
+// anchor (or first), as nixfmt prints three arguments or more.
+func (ed *editor) expandFormals(fs *Formals, anchor int) {
+	f := ed.f
+	ed.replace(int(f.Toks[fs.Open].End), int(f.Toks[fs.Close].Off), f.formalsOneALine(fs, anchor, true))
+}
+
+// formalsOneALine is the text nixfmt prints between the braces of formals
+// one a line (each with a trailing comma, the ellipsis last without one),
+// with stdenv after the anchor (or first) when withStdenv.
+func (f *File) formalsOneALine(fs *Formals, anchor int, withStdenv bool) string {
+	base := f.indentOf(int(f.Toks[fs.Open].Off))
+	var b strings.Builder
+	line := func(s string) { b.WriteString("\n" + base + nixfmtIndent + s) }
+	if withStdenv && anchor < 0 {
+		line("stdenv,")
+	}
+	for i, it := range fs.Items {
+		line(string(f.Src[f.Toks[it.Name].Off:f.formalEnd(it)]) + ",")
+		if withStdenv && i == anchor {
+			line("stdenv,")
+		}
+	}
+	if fs.Ellipsis != NoTok {
+		line("...")
+	}
+	b.WriteString("\n" + base)
+	return b.String()
 }
 
 // leadingCommas reports whether the formals put commas first on a line:
@@ -202,6 +270,28 @@ func (ed *editor) removeStdenv(pc parsedComment, cond string) error {
 	}
 	it := fs.Items[idx]
 	nameTok := it.Name
+	if f.Line(int(f.Toks[fs.Open].Off)) != f.Line(int(f.Toks[fs.Close].Off)) {
+		inner := string(f.Src[f.Toks[fs.Open].End:f.Toks[fs.Close].Off])
+		if pc.expandedFormal && inner == f.formalsOneALine(fs, -1, false) && len(fs.Items) == 3 {
+			// Mark laid the formals out one a line: back on one line.
+			var names []string
+			for i, o := range fs.Items {
+				if i != idx {
+					names = append(names, string(f.Src[f.Toks[o.Name].Off:f.formalEnd(o)]))
+				}
+			}
+			if fs.Ellipsis != NoTok {
+				names = append(names, "...")
+			}
+			ed.replace(int(f.Toks[fs.Open].End), int(f.Toks[fs.Close].Off), " "+strings.Join(names, ", ")+" ")
+			return nil
+		}
+		if it.Comma != NoTok && f.firstOnLine(int(f.Toks[nameTok].Off)) {
+			// Its own line, as Mark adds it to formals one a line.
+			ed.remove(f.newlineBefore(f.lineStart(int(f.Toks[nameTok].Off))), int(f.Toks[it.Comma].End))
+			return nil
+		}
+	}
 	prevComma := false
 	if idx > 0 {
 		pc := fs.Items[idx-1].Comma

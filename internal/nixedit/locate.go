@@ -20,6 +20,9 @@ type Target struct {
 	// By says which attribute the position named: "description",
 	// "version", "pname" or "name".
 	By string
+	// refusal, when set, is why Mark and Unmark refuse this derivation
+	// (shapes.go): its meta is written in a shape markbot does not mark.
+	refusal string
 }
 
 // positionKeys are the attributes nixpkgs takes meta.position from, best
@@ -71,6 +74,7 @@ func keyRank(k string) int {
 func (f *File) targetAt(set *AttrSet, line int) *Target {
 	t := &Target{Drv: set}
 	by := ""
+	var directDesc int32 = NoTok // a description binding on line directly in set
 	consider := func(key string, tok int32) {
 		if f.Line(int(f.Toks[tok].Off)) == line && (by == "" || keyRank(key) < keyRank(by)) {
 			by = key
@@ -79,7 +83,7 @@ func (f *File) targetAt(set *AttrSet, line int) *Target {
 	for _, b := range set.Binds {
 		switch b := b.(type) {
 		case *Attr:
-			if len(b.Path.Names) > 2 || !f.nameIn(b.Path.Names[0], "meta", "version", "pname", "name") {
+			if len(b.Path.Names) > 2 || !f.nameIn(b.Path.Names[0], "meta", "version", "pname", "name", "description") {
 				continue // most bindings: decided without allocating
 			}
 			names := f.staticPath(b.Path)
@@ -91,6 +95,11 @@ func (f *File) targetAt(set *AttrSet, line int) *Target {
 					if tok := f.bindingNamed(t.Meta, "description"); tok != NoTok {
 						consider("description", tok)
 					}
+				} else if tok, why := f.descriptionInside(b.Value, line); tok != NoTok {
+					// A description there is this derivation's position,
+					// in a meta markbot refuses to mark.
+					consider("description", tok)
+					t.refusal = why
 				}
 			case len(names) == 2 && names[0] == "meta":
 				t.Dotted = append(t.Dotted, b)
@@ -99,6 +108,8 @@ func (f *File) targetAt(set *AttrSet, line int) *Target {
 				}
 			case len(names) == 1 && (names[0] == "version" || names[0] == "pname" || names[0] == "name"):
 				consider(names[0], b.firstTok())
+			case len(names) == 1 && names[0] == "description" && f.Line(int(f.Toks[b.firstTok()].Off)) == line:
+				directDesc = b.firstTok()
 			}
 		case *Inherit:
 			for _, n := range b.Names {
@@ -111,6 +122,17 @@ func (f *File) targetAt(set *AttrSet, line int) *Target {
 			}
 		}
 	}
+	if by == "" && directDesc == NoTok {
+		return nil
+	}
+	if why := f.directFieldsRefusal(set, t); why != "" {
+		// Meta's fields as the builder's direct arguments (cabal2nix):
+		// the description is the position, and the derivation is refused.
+		if directDesc != NoTok {
+			consider("description", directDesc)
+		}
+		t.refusal = why
+	}
 	if by == "" {
 		return nil
 	}
@@ -119,13 +141,28 @@ func (f *File) targetAt(set *AttrSet, line int) *Target {
 }
 
 // metaSet returns the literal set in a meta value that holds the marker:
-// through `with x;`, `let … in`, parentheses and `//` chains, the operand
-// holding description on line (if any), else the last literal operand.
+// through `with x;`, `let … in`, parentheses, `//` chains and
+// lib.recursiveUpdate, the operand holding description on line (if any),
+// else the last literal operand; through `if`, the only branch written as a
+// set, when its description is on line (ifMetaBranch). Nil when there is
+// none, or an if it cannot choose a branch of.
 func (f *File) metaSet(e Expr, line int) *AttrSet {
 	var sets []*AttrSet
+	unsure := false
 	var collect func(e Expr)
 	collect = func(e Expr) {
+		if a, b, ok := f.recursiveUpdateArgs(e); ok {
+			collect(a)
+			collect(b)
+			return
+		}
 		switch n := e.(type) {
+		case *If:
+			if br, ok := f.ifMetaBranch(n, line); ok {
+				collect(br)
+			} else {
+				unsure = true
+			}
 		case *AttrSet:
 			if n.Rec == NoTok || f.Toks[n.Rec].Kind == REC {
 				sets = append(sets, n)
@@ -144,7 +181,7 @@ func (f *File) metaSet(e Expr, line int) *AttrSet {
 		}
 	}
 	collect(e)
-	if len(sets) == 0 {
+	if len(sets) == 0 || unsure {
 		return nil
 	}
 	for _, s := range sets {

@@ -102,6 +102,9 @@ func (f *File) lowerThanOr(e Expr) bool {
 
 func (ed *editor) mark(t *Target, m Marker, cond string) error {
 	f := ed.f
+	if t.refusal != "" {
+		return &RefusedError{Reason: t.refusal}
+	}
 	if t.MetaAttr != nil && t.Meta == nil {
 		return &RefusedError{Reason: fmt.Sprintf("meta is not written as an attribute set (meta = %s)", truncate(f.exprText(t.MetaAttr.Value), 40))}
 	}
@@ -149,6 +152,9 @@ func (ed *editor) mark(t *Target, m Marker, cond string) error {
 				return &RefusedError{Reason: "markbot's marker is already there for other systems; unmark it first"}
 			}
 		}
+		if why := f.notNixfmt(); why != "" {
+			return nixfmtRefusal(why)
+		}
 		if f.lowerThanOr(broken.Value) {
 			return &RefusedError{Reason: fmt.Sprintf("the existing broken = %s cannot be combined without parentheses", truncate(f.exprText(broken.Value), 40))}
 		}
@@ -156,47 +162,52 @@ func (ed *editor) mark(t *Target, m Marker, cond string) error {
 		if !f.firstOnLine(int(f.Toks[first].Off)) {
 			return &RefusedError{Reason: "the existing broken binding shares its line with other code"}
 		}
+		ls := f.lineStart(int(f.Toks[first].Off))
+		if err := checkIndent(f.indentOf(ls)); err != nil {
+			return err
+		}
+		// The human's binding must be as nixfmt prints it, and so will
+		// the combined one be: markbot rewrites its value's layout.
+		ops := f.orOperands(broken.Value)
+		have := string(f.Src[f.Toks[broken.Assign].End:f.Toks[broken.Semi].Off])
+		now, err := f.nixfmtOr(broken, f.operandTexts(ops))
+		if err != nil || have != now || (len(ops) == 1 && !strings.HasPrefix(now, " ") && !f.layoutModelled(broken.Value)) {
+			return &RefusedError{Reason: fmt.Sprintf("the existing %s = %s is not laid out as nixfmt prints it (or in a layout markbot does not model), so markbot cannot write nixfmt's layout of the combined condition", f.bindingName(broken), truncate(f.exprText(broken.Value), 40))}
+		}
+		combined, err := f.nixfmtOr(broken, append(f.operandTexts(ops), strings.Split(cond, " || ")...))
+		if err != nil {
+			return err
+		}
 		added, err := ed.ensureStdenv(t, cond)
 		if err != nil {
 			return err
 		}
-		ls := f.lineStart(int(f.Toks[first].Off))
-		ed.insert(ls, f.indentOf(ls)+m.comment(true, added)+f.newlineAfter(ls))
-		ed.insert(f.exprEnd(broken.Value), " || "+cond)
+		ed.insert(ls, f.indentOf(ls)+m.comment(true, added)+"\n")
+		ed.replace(int(f.Toks[broken.Assign].End), int(f.Toks[broken.Semi].Off), combined)
 		return nil
 	}
 
+	if why := f.notNixfmt(); why != "" {
+		return nixfmtRefusal(why)
+	}
 	added, err := ed.ensureStdenv(t, cond)
 	if err != nil {
 		return err
 	}
-	comment := m.comment(false, added)
 	switch {
 	case t.Meta != nil:
 		meta := t.Meta
 		open, close := f.Toks[meta.Open], f.Toks[meta.Close]
 		if f.Line(int(open.Off)) == f.Line(int(close.Off)) {
-			// Single-line meta: the comment goes above the meta line.
-			metaTok := t.MetaAttr.firstTok()
-			if !f.firstOnLine(int(f.Toks[metaTok].Off)) {
-				return &RefusedError{Reason: "the one-line meta shares its line with other code"}
-			}
-			ls := f.lineStart(int(f.Toks[metaTok].Off))
-			ed.insert(ls, f.indentOf(ls)+comment+f.newlineAfter(ls))
-			after := int(open.End)
-			if n := len(meta.Binds); n > 0 {
-				after = int(f.Toks[meta.Binds[n-1].lastTok()].End)
-			}
-			ed.insert(after, " broken = "+cond+";")
-			return nil
+			return ed.expandMeta(t, m, cond, added)
 		}
 		if len(meta.Binds) == 0 {
 			return &RefusedError{Reason: "meta is an empty set spread over several lines"}
 		}
 		last := meta.Binds[len(meta.Binds)-1]
-		ed.insertAfterBinding(last, comment, "broken = "+cond+";")
+		return ed.insertAfterBinding(last, m.comment(false, added), "broken", cond)
 	case len(t.Dotted) > 0:
-		ed.insertAfterBinding(t.Dotted[len(t.Dotted)-1], comment, "meta.broken = "+cond+";")
+		return ed.insertAfterBinding(t.Dotted[len(t.Dotted)-1], m.comment(false, added), "meta.broken", cond)
 	default:
 		if len(t.Drv.Binds) == 0 {
 			return &RefusedError{Reason: "the derivation has no attributes"}
@@ -206,12 +217,88 @@ func (ed *editor) mark(t *Target, m Marker, cond string) error {
 			return &RefusedError{Reason: "the derivation is written on one line and has no meta"}
 		}
 		ind := f.bindingIndent(t.Drv)
-		inner := ind + f.indentUnit()
+		if err := checkIndent(ind); err != nil {
+			return err
+		}
+		inner := ind + nixfmtIndent
+		binding, err := bindingText("broken", cond, inner, "\n")
+		if err != nil {
+			return err
+		}
 		p := f.endOfLineContent(last.lastTok())
-		nl := f.newlineAfter(p)
-		ed.insert(p, nl+ind+"meta = {"+nl+inner+comment+nl+inner+"broken = "+cond+";"+nl+ind+"};")
+		ed.insert(p, "\n"+ind+"meta = {\n"+inner+m.comment(false, added)+"\n"+inner+binding+"\n"+ind+"};")
 	}
 	return nil
+}
+
+// expandMeta marks a meta set written on one line. nixfmt prints a set
+// that is a binding's value with its bindings one a line (Pretty.hs,
+// absorbRHS: absorbable terms are rendered by prettyTermWide, which
+// expands a set with bindings), except a set holding a single inherit; so
+// in nixfmt's output a one-line meta is `{ }` or `{ inherit …; }`, and
+// with the marker it is spread over lines:
+//
+//	meta = {
+//	  inherit …;
+//	  # markbot: …, expanded meta
+//	  broken = …;
+//	};
+func (ed *editor) expandMeta(t *Target, m Marker, cond string, added notes) error {
+	f := ed.f
+	meta := t.Meta
+	inner := string(f.Src[f.Toks[meta.Open].End:f.Toks[meta.Close].Off])
+	var inherit string
+	switch {
+	case len(meta.Binds) == 0 && inner == " ":
+	case len(meta.Binds) == 1 && strings.HasPrefix(inner, " ") && strings.HasSuffix(inner, " "):
+		in, ok := meta.Binds[0].(*Inherit)
+		if !ok {
+			return nixfmtRefusal("meta is a set with bindings written on one line, which nixfmt spreads one binding a line (Pretty.hs, absorbRHS and prettySet)")
+		}
+		inherit = string(f.Src[f.Toks[in.Kw].Off:f.Toks[in.Semi].End])
+		if " "+inherit+" " != inner || strings.Contains(inherit, "#") || strings.Contains(inherit, "/*") {
+			return nixfmtRefusal("meta's one-line set is not spaced as nixfmt prints it")
+		}
+	default:
+		return nixfmtRefusal("meta is a set with bindings written on one line, which nixfmt spreads one binding a line (Pretty.hs, absorbRHS and prettySet)")
+	}
+	if !f.plainMetaValue(t) {
+		return &RefusedError{Reason: "meta's one-line set is inside an expression (a // chain, a let, …) whose nixfmt layout markbot does not model once the set is spread over lines"}
+	}
+	metaTok := t.MetaAttr.firstTok()
+	if !f.firstOnLine(int(f.Toks[metaTok].Off)) {
+		return &RefusedError{Reason: "the one-line meta shares its line with other code"}
+	}
+	ind := f.indentOf(int(f.Toks[metaTok].Off))
+	if err := checkIndent(ind); err != nil {
+		return err
+	}
+	in := ind + nixfmtIndent
+	added.expandedMeta = true
+	binding, err := bindingText("broken", cond, in, "\n")
+	if err != nil {
+		return err
+	}
+	text := "\n"
+	if inherit != "" {
+		text += in + inherit + "\n"
+	}
+	text += in + m.comment(false, added) + "\n" + in + binding + "\n" + ind
+	ed.replace(int(f.Toks[meta.Open].End), int(f.Toks[meta.Close].Off), text)
+	return nil
+}
+
+// plainMetaValue reports whether meta's value is its set, or `with X;` of
+// it: the shapes whose layout nixfmt gives as the set's own (Pretty.hs,
+// absorbExpr: a with of an absorbable term is absorbed like the term).
+func (f *File) plainMetaValue(t *Target) bool {
+	switch v := t.MetaAttr.Value.(type) {
+	case *AttrSet:
+		return v == t.Meta
+	case *With:
+		return v.Body == Expr(t.Meta)
+	}
+	return false
 }
 
 // bindingIndent is the indentation of a set's bindings.
@@ -224,14 +311,22 @@ func (f *File) bindingIndent(set *AttrSet) string {
 	return f.indentOf(int(f.Toks[set.Open].Off)) + f.indentUnit()
 }
 
-// insertAfterBinding inserts the comment and binding as lines after b,
-// indented like b.
-func (ed *editor) insertAfterBinding(b Binding, comment, binding string) {
+// insertAfterBinding inserts the comment and the binding `name = cond;`
+// as lines after b, indented like b, the binding laid out as nixfmt prints
+// it.
+func (ed *editor) insertAfterBinding(b Binding, comment, name, cond string) error {
 	f := ed.f
 	ind := f.indentOf(int(f.Toks[b.firstTok()].Off))
+	if err := checkIndent(ind); err != nil {
+		return err
+	}
+	binding, err := bindingText(name, cond, ind, "\n")
+	if err != nil {
+		return err
+	}
 	p := f.endOfLineContent(b.lastTok())
-	nl := f.newlineAfter(p)
-	ed.insert(p, nl+ind+comment+nl+ind+binding)
+	ed.insert(p, "\n"+ind+comment+"\n"+ind+binding)
+	return nil
 }
 
 // subset reports whether every key of want is in have.

@@ -117,14 +117,30 @@ func checkDate(s string) error {
 //
 // the first above `broken = true;`, the second above `broken = COND;` for
 // those systems, the third above a human's `broken = X;` that markbot
-// turned into `broken = X || COND;`. Any may end in ", added the stdenv
-// argument" when Mark had to add stdenv to the file's formals for its
-// condition. Unmark takes out only what matches the comment exactly.
-var commentRe = regexp.MustCompile(`^# markbot: (also )?broken (?:on ([a-z0-9_]+-[a-z0-9]+(?:, [a-z0-9_]+-[a-z0-9]+)*) )?since ([0-9]{4}-[0-9]{2}-[0-9]{2}), (\S+) \(log: (\S+)\)(, added the stdenv argument)?$`)
+// turned into `broken = X || COND;`. Notes at the end say what else Mark
+// changed, so that Unmark can undo it exactly: ", added the stdenv
+// argument" when it added stdenv to the file's formals for its condition
+// (and ", one argument a line" when nixfmt's layout then put the formals
+// one a line, as three arguments always are), ", expanded meta" when it
+// spread a one-line `meta = { };` (or `{ inherit …; }`) over lines, as
+// nixfmt prints a set with bindings. Unmark takes out only what matches the
+// comment exactly.
+var commentRe = regexp.MustCompile(`^# markbot: (also )?broken (?:on ([a-z0-9_]+-[a-z0-9]+(?:, [a-z0-9_]+-[a-z0-9]+)*) )?since ([0-9]{4}-[0-9]{2}-[0-9]{2}), (\S+) \(log: (\S+)\)(, added the stdenv argument(, one argument a line)?)?(, expanded meta)?$`)
 
-const stdenvNote = ", added the stdenv argument"
+const (
+	stdenvNote        = ", added the stdenv argument"
+	expandFormalsNote = ", one argument a line"
+	expandMetaNote    = ", expanded meta"
+)
 
-func (m Marker) comment(combined bool, addedStdenv bool) string {
+// notes are what else Mark changed besides inserting its lines.
+type notes struct {
+	addedStdenv    bool // added stdenv to the formals
+	expandedFormal bool // and laid the formals out one a line
+	expandedMeta   bool // spread a one-line meta set over lines
+}
+
+func (m Marker) comment(combined bool, n notes) string {
 	var b strings.Builder
 	b.WriteString("# markbot: ")
 	if combined {
@@ -135,18 +151,24 @@ func (m Marker) comment(combined bool, addedStdenv bool) string {
 		b.WriteString(" on " + strings.Join(systems, ", "))
 	}
 	b.WriteString(" since " + m.Since + ", " + m.BuildURL + " (log: " + m.BuildURL + "/log)")
-	if addedStdenv {
+	if n.addedStdenv {
 		b.WriteString(stdenvNote)
+		if n.expandedFormal {
+			b.WriteString(expandFormalsNote)
+		}
+	}
+	if n.expandedMeta {
+		b.WriteString(expandMetaNote)
 	}
 	return b.String()
 }
 
 type parsedComment struct {
-	combined    bool
-	systems     []string
-	since       string
-	buildURL    string
-	addedStdenv bool
+	combined bool
+	systems  []string
+	since    string
+	buildURL string
+	notes
 }
 
 // parseComment reads a comment Mark wrote. ok is false unless every part
@@ -158,7 +180,8 @@ func parseComment(text string) (parsedComment, bool) {
 	if m == nil || m[5] != m[4]+"/log" || checkDate(m[3]) != nil || checkBuildURL(m[4]) != nil {
 		return parsedComment{}, false
 	}
-	pc := parsedComment{combined: m[1] != "", since: m[3], buildURL: m[4], addedStdenv: m[6] != ""}
+	pc := parsedComment{combined: m[1] != "", since: m[3], buildURL: m[4],
+		notes: notes{addedStdenv: m[6] != "", expandedFormal: m[7] != "", expandedMeta: m[8] != ""}}
 	if m[2] != "" {
 		pc.systems = strings.Split(m[2], ", ")
 		for _, s := range pc.systems {

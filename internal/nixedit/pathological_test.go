@@ -153,18 +153,32 @@ func TestPathologicalLinear(t *testing.T) {
 }
 
 // TestPathologicalMark: marking and unmarking a derivation in a file whose
-// function takes 100,000 arguments on one line (adding stdenv walks them,
-// and every offset's line start and "first on its line" was a scan to the
-// start of that one long line) is linear too.
+// function takes 100,000 arguments is linear. On one line (every offset's
+// line start and "first on its line" was a scan to the start of that one
+// long line) Mark refuses them, as nixfmt never writes them so, and the
+// refusal is linear too; one a line, as nixfmt writes them, adding stdenv
+// walks them.
 func TestPathologicalMark(t *testing.T) {
-	gen := func(n int) []byte {
+	body := "lib,\n}:\nmkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = {\n    description = \"x\";\n  };\n}\n"
+	oneLine := func(n int) []byte {
 		return []byte("{" + repeat(n, func(i int) string { return fmt.Sprintf(" a%d,", i) }) +
 			" lib }:\nmkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = {\n    description = \"x\";\n  };\n}\n")
 	}
+	oneALine := func(n int) []byte {
+		return []byte("{\n" + repeat(n, func(i int) string { return fmt.Sprintf("  a%d,\n", i) }) + "  " + body)
+	}
 	big := pathoPieces()
-	src := gen(big)
 	m := Marker{Systems: []string{"x86_64-linux"}, BuildURL: testBuild, Since: testSince}
-	out, line, err := markLine("x.nix", src, 6, m)
+	long := oneLine(big)
+	var refused *RefusedError
+	if _, err := Mark("x.nix", long, 6, m); !errors.As(err, &refused) {
+		t.Fatalf("Mark of 100,000 arguments on one line: %v, want refused", err)
+	}
+	checkBudget(t, "refuse", big, func() { Mark("x.nix", long, 6, m) })
+
+	src := oneALine(big)
+	pos := big + 8 // the description's line
+	out, line, err := markLine("x.nix", src, pos, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +186,7 @@ func TestPathologicalMark(t *testing.T) {
 		t.Fatalf("Unmark: %v", err)
 	}
 	checkBudget(t, "mark", big, func() {
-		if _, err := Mark("x.nix", src, 6, m); err != nil {
+		if _, err := Mark("x.nix", src, pos, m); err != nil {
 			t.Fatal(err)
 		}
 	})

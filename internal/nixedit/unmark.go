@@ -145,6 +145,9 @@ func (f *File) hasMarkbotComment(set *AttrSet) bool {
 // them (or on them) makes the marker theirs rather than moving it.
 func (ed *editor) unmark(t *Target) error {
 	f := ed.f
+	if t.refusal != "" {
+		return &RefusedError{Reason: t.refusal}
+	}
 	broken, err := f.brokenBinding(t)
 	if err != nil {
 		return &HumanChangedError{Reason: err.Error()}
@@ -187,14 +190,20 @@ func (ed *editor) unmark(t *Target) error {
 
 	if pc.combined {
 		// The line is a human's broken = X; markbot added the comment
-		// above it and ` || COND` at the end of X.
+		// above it and ` || COND` to X, laid out as nixfmt prints it.
 		cond := condOf(pc.systems)
+		if err := f.sameLineEnd(commentStart, lineStart); err != nil {
+			return err
+		}
+		if restored, ok := f.uncombine(broken, cond); ok {
+			ed.remove(commentStart, lineStart)
+			ed.replace(int(f.Toks[broken.Assign].End), int(f.Toks[broken.Semi].Off), restored)
+			return ed.removeStdenv(pc, cond)
+		}
+		// Before nixfmt's layout, Mark appended ` || COND` on X's line.
 		or, isOr := broken.Value.(*Binary)
 		if !isOr || f.Toks[or.Op].Kind != OR || !strings.HasSuffix(valueText, " || "+cond) || len(valueText) == len(" || "+cond) {
 			return &HumanChangedError{Reason: fmt.Sprintf("broken = %s no longer ends in markbot's %q", truncate(valueText, 60), "|| "+cond)}
-		}
-		if err := f.sameLineEnd(commentStart, lineStart); err != nil {
-			return err
 		}
 		end := f.exprEnd(broken.Value)
 		ed.remove(commentStart, lineStart)
@@ -202,19 +211,26 @@ func (ed *editor) unmark(t *Target) error {
 		return ed.removeStdenv(pc, cond)
 	}
 	cond := condOf(pc.systems)
-	if cond != valueText {
+	if cond != strings.Join(f.operandTexts(f.orOperands(broken.Value)), " || ") {
 		return &HumanChangedError{Reason: fmt.Sprintf("broken = %s is not the %s markbot wrote", truncate(valueText, 60), cond)}
 	}
 	first, semiEnd := int(f.Toks[broken.firstTok()].Off), int(f.Toks[broken.Semi].End)
-	binding := "broken = " + cond + ";"
+	name := "broken"
 	if len(broken.Path.Names) == 2 {
-		binding = "meta." + binding
+		name = "meta.broken"
 	}
+	// What Mark writes at the binding's indentation; the old one-line
+	// form too, for markers written before nixfmt's layout.
+	binding, _ := bindingText(name, cond, f.indentOf(first), "\n")
+	oneLine := name + " = " + cond + ";"
 	switch {
+	case pc.expandedMeta:
+		// Mark spread `meta = { };` or `meta = { inherit …; };` over lines.
+		return ed.unexpandMeta(t, broken, text, commentStart, binding)
 	case singleLine:
 		// The comment above the meta line, ` broken = COND;` before its '}'.
-		if got := string(f.Src[f.Toks[broken.firstTok()-1].End:semiEnd]); got != " "+binding {
-			return &HumanChangedError{Reason: fmt.Sprintf("markbot's %q was edited: %q", binding, got)}
+		if got := string(f.Src[f.Toks[broken.firstTok()-1].End:semiEnd]); got != " "+oneLine {
+			return &HumanChangedError{Reason: fmt.Sprintf("markbot's %q was edited: %q", oneLine, got)}
 		}
 		if err := f.sameLineEnd(commentStart, lineStart); err != nil {
 			return err
@@ -228,8 +244,10 @@ func (ed *editor) unmark(t *Target) error {
 		from, to := f.newlineBefore(metaLine), int(f.Toks[t.MetaAttr.Semi].End)
 		nl := string(f.Src[from:metaLine])
 		ind, inner := f.indentOf(metaLine), f.indentOf(commentStart)
-		want := nl + ind + "meta = {" + nl + inner + text + nl + inner + binding + nl + ind + "};"
-		if inner != ind+f.indentUnit() || string(f.Src[from:to]) != want {
+		head := nl + ind + "meta = {" + nl + inner + text + nl + inner
+		tail := nl + ind + "};"
+		got := string(f.Src[from:to])
+		if inner != ind+f.indentUnit() || (got != head+binding+tail && got != head+oneLine+tail) {
 			return &HumanChangedError{Reason: "the meta set markbot added was edited"}
 		}
 		if err := f.nothingAfter(to, "the meta set markbot added"); err != nil {
@@ -239,18 +257,74 @@ func (ed *editor) unmark(t *Target) error {
 	default:
 		// NL IND COMMENT NL IND broken = COND; after the line it follows.
 		from := f.newlineBefore(commentStart)
-		if got := string(f.Src[first:semiEnd]); got != binding {
-			return &HumanChangedError{Reason: fmt.Sprintf("markbot's %q was edited: %q", binding, got)}
+		if got := string(f.Src[first:semiEnd]); got != binding && got != oneLine {
+			return &HumanChangedError{Reason: fmt.Sprintf("markbot's %q was edited: %q", oneLine, got)}
 		}
 		if string(f.Src[from:commentStart]) != string(f.Src[f.newlineBefore(lineStart):lineStart]) {
 			return &HumanChangedError{Reason: "markbot's lines do not end alike"}
 		}
-		if err := f.nothingAfter(semiEnd, "markbot's "+binding); err != nil {
+		if err := f.nothingAfter(semiEnd, "markbot's "+name+" = "+cond+";"); err != nil {
 			return err
 		}
 		ed.remove(from, semiEnd)
 	}
 	return ed.removeStdenv(pc, cond)
+}
+
+// uncombine returns what Mark's `X || COND` binding was before COND was
+// added, as nixfmt prints the binding with X alone: ok when the binding is
+// exactly nixfmt's layout of `X || COND`.
+func (f *File) uncombine(b *Attr, cond string) (string, bool) {
+	ops := f.operandTexts(f.orOperands(b.Value))
+	condOps := strings.Split(cond, " || ")
+	n := len(ops) - len(condOps)
+	if n < 1 || strings.Join(ops[n:], " || ") != cond {
+		return "", false
+	}
+	have := string(f.Src[f.Toks[b.Assign].End:f.Toks[b.Semi].Off])
+	if now, err := f.nixfmtOr(b, ops); err != nil || now != have {
+		return "", false
+	}
+	before, err := f.nixfmtOr(b, ops[:n])
+	return before, err == nil
+}
+
+// unexpandMeta takes out the marker Mark wrote when it spread a one-line
+// meta over lines (expandMeta), putting the set back on one line.
+func (ed *editor) unexpandMeta(t *Target, broken *Attr, comment string, commentStart int, binding string) error {
+	f := ed.f
+	meta := t.Meta
+	if t.MetaAttr == nil || meta == nil || !f.plainMetaValue(t) {
+		return &HumanChangedError{Reason: "the meta set markbot spread over lines is not where it was"}
+	}
+	ind := f.indentOf(int(f.Toks[t.MetaAttr.firstTok()].Off))
+	in := ind + nixfmtIndent
+	keep := ""
+	switch len(meta.Binds) {
+	case 1:
+	case 2:
+		inh, ok := meta.Binds[0].(*Inherit)
+		if !ok {
+			return &HumanChangedError{Reason: "the meta set markbot spread over lines was edited"}
+		}
+		keep = string(f.Src[f.Toks[inh.Kw].Off:f.Toks[inh.Semi].End])
+	default:
+		return &HumanChangedError{Reason: "bindings were added to the meta set markbot spread over lines"}
+	}
+	want := "\n"
+	if keep != "" {
+		want += in + keep + "\n"
+	}
+	want += in + comment + "\n" + in + binding + "\n" + ind
+	if got := string(f.Src[f.Toks[meta.Open].End:f.Toks[meta.Close].Off]); got != want || meta.Binds[len(meta.Binds)-1] != Binding(broken) {
+		return &HumanChangedError{Reason: "the meta set markbot spread over lines was edited"}
+	}
+	restored := " "
+	if keep != "" {
+		restored = " " + keep + " "
+	}
+	ed.replace(int(f.Toks[meta.Open].End), int(f.Toks[meta.Close].Off), restored)
+	return nil
 }
 
 // sameLineEnd checks that the comment line (commentStart to lineStart, the

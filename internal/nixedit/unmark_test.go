@@ -22,7 +22,10 @@ var unmarkShapes = []struct {
 	{"meta", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = {\n    description = \"x\";\n    license = lib.licenses.mit;\n  };\n}\n", 6, true},
 	{"dotted", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta.description = \"x\";\n  meta.license = lib.licenses.mit;\n}\n", 5, true},
 	{"combined", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = {\n    description = \"x\";\n    broken = stdenv.hostPlatform.isDarwin;\n  };\n}\n", 6, false},
-	{"one-line", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = { description = \"x\"; };\n}\n", 5, false},
+	{"one-line", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = { };\n}\n", 4, false},
+	{"one-line inherit", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = { inherit (lib.x) description; };\n}\n", 4, false},
+	{"stdenv added, one argument a line", "{ lib, fetchurl }:\nfetchurl.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = {\n    description = \"x\";\n  };\n}\n", 6, true},
+	{"stdenv added on its line", "{\n  lib,\n  fetchurl, # the fetcher\n}:\nfetchurl.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  meta = {\n    description = \"x\";\n  };\n}\n", 9, true},
 	{"no meta", "{ lib, stdenv }:\nstdenv.mkDerivation {\n  pname = \"x\";\n  version = \"1\";\n  src = ./.;\n}\n", 4, true},
 }
 

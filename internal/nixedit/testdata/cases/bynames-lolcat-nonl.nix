@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=31 want=changed
+# markbot-test: op=mark line=31 want=refused
 {
   lib,
   stdenv,

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=61 want=changed
+# markbot-test: op=mark line=61 want=refused
 {
   lib,
   stdenv,

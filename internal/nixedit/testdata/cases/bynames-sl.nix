@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=35 want=changed
+# markbot-test: op=mark line=35 want=refused
 {
   lib,
   stdenv,

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=75 want=changed
+# markbot-test: op=mark line=75 want=refused
 {
 	lib,
 	stdenv,

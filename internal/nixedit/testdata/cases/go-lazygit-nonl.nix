@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=38 want=changed
+# markbot-test: op=mark line=38 want=refused
 {
   lib,
   buildGoModule,

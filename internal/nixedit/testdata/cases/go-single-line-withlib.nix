@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=31 systems=x86_64-linux want=changed
+# markbot-test: op=mark line=31 systems=x86_64-linux want=refused
 {
   lib,
   stdenv,

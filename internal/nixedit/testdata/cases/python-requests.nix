@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=51 want=changed
+# markbot-test: op=mark line=51 want=refused
 { lib
 , buildPythonPackage
 , certifi

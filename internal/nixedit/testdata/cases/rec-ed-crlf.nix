@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=34 systems=aarch64-linux want=changed
+# markbot-test: op=mark line=34 systems=aarch64-linux want=refused
 {
   lib,
   stdenv,

@@ -1,4 +1,4 @@
-# markbot-test: op=mark line=44 systems=x86_64-darwin,aarch64-darwin want=changed
+# markbot-test: op=mark line=44 systems=x86_64-darwin,aarch64-darwin want=refused
 {
 	lib,
 	stdenv,
