@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/compare"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
@@ -88,6 +89,7 @@ func serveCompareSetup(cfg *config.Config, e config.CompareConfig) (compareSetup
 			PingSecondaryPlatforms: cfg.Policy.PingSecondaryPlatforms, Exclude: cfg.GitHub.BotLogin},
 		Policy:   cfg.FailuresPolicy(),
 		MaxLogs:  compareServeMaxLogs,
+		Lookback: breaks.DefaultLookback,
 		StateDir: filepath.Dir(cfg.State.Path),
 	}, nil
 }

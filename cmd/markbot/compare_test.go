@@ -212,8 +212,10 @@ func TestComparePostsThenEditsThenRestsQuiet(t *testing.T) {
 	hydraFirst, ghFirst := e.hydra.take(), e.gh.RequestCounts()
 	// Hydra: latest-eval + its redirect per jobset, each evaluation's builds
 	// once, and per regressed package's log the raw log, the drv log and the
-	// binary cache (two regressions).
-	if len(hydraFirst) != 2*2+2+2*3 {
+	// binary cache (two regressions), and for "broke between" each
+	// regression's newest success on head (neither ever built there: one
+	// 404 each).
+	if len(hydraFirst) != 2*2+2+2*3+2 {
 		t.Errorf("first run: %d Hydra requests: %v", len(hydraFirst), hydraFirst)
 	}
 	if got := countsText(ghFirst); got != "GET /repos/{owner}/{repo}/issues/{number}/comments ×1; GET /user/{id} ×3; POST /repos/{owner}/{repo}/issues/{number}/comments ×1" {
@@ -240,6 +242,9 @@ func TestComparePostsThenEditsThenRestsQuiet(t *testing.T) {
 		strings.Contains(second, "@alice") || strings.Contains(second, "@grace-new") || !strings.Contains(second, "**3 regressions**") {
 		t.Errorf("second version must mention frank only:\n%s", second)
 	}
+	if !strings.Contains(second, "](https://github.com/NixOS/nixpkgs/compare/") {
+		t.Errorf("second version lacks newreg's broke-between link:\n%s", second)
+	}
 	m, _ := compare.ParseMarker(second)
 	if m.HeadEval != 201 || m.Mentioned.Len() != 4 || !m.Mentioned.Has("id:1006") || !m.Mentioned.Has("id:1001") {
 		t.Errorf("second marker %+v", m)
@@ -249,8 +254,12 @@ func TestComparePostsThenEditsThenRestsQuiet(t *testing.T) {
 	}
 	hydraSecond, ghSecond := e.hydra.take(), e.gh.RequestCounts()
 	// Base's evaluation and the two known logs come from the caches: the
-	// new head evaluation and one new log are read.
-	if len(hydraSecond) != 2*2+1+3 {
+	// new head evaluation and one new log are read, and newreg's range
+	// (it built in evaluation 200: its newest success and the evaluation
+	// holding it, each a redirect, and the failing build; the first bad
+	// evaluation is the new one, whose revision is known). The two known
+	// ranges come from the range cache.
+	if len(hydraSecond) != 2*2+1+3+5 {
 		t.Errorf("second run: %d Hydra requests: %v", len(hydraSecond), hydraSecond)
 	}
 	if got := countsText(ghSecond); got != "GET /repos/{owner}/{repo}/issues/{number}/comments ×1; GET /user/{id} ×1; PATCH /repos/{owner}/{repo}/issues/comments/{id} ×1" {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nixpkgs-markbot/markbot/internal/bot"
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/ghauth"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
@@ -125,6 +126,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		Cache:       cache,
 		MaxChanges:  cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
 		Markers:     markersOf(store),
+		Lookback:    breaks.DefaultLookback,
 		Log:         log,
 	})
 	if sum == nil {

@@ -41,7 +41,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	stateDir := fs.String("state-dir", defaultStateDir(), "`directory` for markbot's state (the evaluation cache)")
 	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
 	contact := fs.String("contact", os.Getenv("MARKBOT_HYDRA_CONTACT"), "your `e-mail or URL`, sent in the User-Agent (required for hydra.nixos.org; default $MARKBOT_HYDRA_CONTACT)")
-	lookback := fs.Int("lookback", 40, "with --json, at most this many `requests` to Hydra for \"broke between\" ranges the evaluations read do not reach (0: none)")
+	lookback := fs.Int("lookback", breaks.DefaultLookback, "with --json, at most this many `requests` to Hydra for \"broke between\" ranges the evaluations read do not reach (0: none)")
 	read := fs.String("read", string(hydra.ReadPage), "how an evaluation is read: `page` (the evaluation page, works at nixpkgs scale) or builds (/eval/N/builds, small jobsets only)")
 	verbose := fs.Bool("v", false, "log every request, retries, and per evaluation its requests, bytes and time")
 	fs.Usage = func() {

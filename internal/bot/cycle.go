@@ -50,7 +50,11 @@ type Options struct {
 	// evaluation's failure is the evidence the revert answered, and master
 	// has not been evaluated since.
 	Markers func(context.Context) ([]state.Marker, error)
-	Log     logrus.FieldLogger
+	// Lookback is the most requests to Hydra a cycle spends on "broke
+	// between" ranges that the evaluations read do not reach (when the
+	// Hydra client can look further back: breaks.Hydra); 0: none.
+	Lookback int
+	Log      logrus.FieldLogger
 }
 
 // Summary is what one cycle saw and did.
@@ -148,6 +152,11 @@ func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Optio
 	}
 	if len(changes) == 0 {
 		return sum, nil
+	}
+
+	// Evidence: where each failure started ("broke between").
+	if err := brokeBetween(ctx, h, records, res, changes, o); err != nil {
+		return nil, err
 	}
 
 	// Evidence: the end of each failing build's log, for the PR body. A

@@ -34,7 +34,22 @@ type Range struct {
 
 // Known reports whether both ends are known with their revisions.
 func (r Range) Known() bool {
-	return r.Good.Eval > 0 && r.Bad.Eval > 0 && r.Good.Revision != "" && r.Bad.Revision != ""
+	return r.Good.Eval > 0 && r.Bad.Eval > 0 && ValidRevision(r.Good.Revision) && ValidRevision(r.Bad.Revision)
+}
+
+// ValidRevision reports whether s is a git object name as Hydra records a
+// nixpkgs input's revision (lower-case hex, 7 to 64 digits). Revisions come
+// from Hydra and go into URLs and markdown: anything else is unknown.
+func ValidRevision(s string) bool {
+	if len(s) < 7 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // CompareURL is the GitHub compare view of the range in repo ("OWNER/REPO"),
@@ -89,11 +104,17 @@ type Hydra interface {
 	Eval(ctx context.Context, id int64) (hydra.Eval, error)
 }
 
-// RequestsPerLookup is the most requests one lookup on Hydra makes: the
-// job's newest success, the newest evaluation holding it, the oldest
-// failing build known (its evaluations), and that evaluation (its
-// revision).
-const RequestsPerLookup = 4
+// RequestsPerLookup is the most HTTP requests one lookup on Hydra makes:
+// the job's newest success and the newest evaluation holding it (two
+// requests each: Hydra answers both with a redirect, which the client
+// follows within its rate limit), the oldest failing build known (its
+// evaluations), and that evaluation (its revision).
+const RequestsPerLookup = 6
+
+// DefaultLookback is the requests a cycle (or a scan, a compare) spends by
+// default on ranges the evaluations read do not reach: six lookups, 20 s
+// at hydra.nixos.org's 2 requests a second.
+const DefaultLookback = 40
 
 // Finder looks ranges up on Hydra when the history is too short, spending
 // at most Budget requests (RequestsPerLookup each) over its life: make one
@@ -151,12 +172,12 @@ func (f *Finder) Find(ctx context.Context, project, jobset string, sf failures.S
 
 func (f *Finder) lookup(ctx context.Context, project, jobset string, sf failures.SystemFailure, revs map[int64]string) (Range, error) {
 	r := Range{}
-	f.spent++
+	f.spent += 2 // /job/…/latest and the build it redirects to
 	good, err := f.Hydra.LatestSuccess(ctx, project, jobset, sf.Job)
 	if err != nil || good == nil {
 		return r, err // never built: unknown
 	}
-	f.spent++
+	f.spent += 2 // /build/N/eval and the evaluation it redirects to
 	ge, ok, err := f.Hydra.LatestEvalOf(ctx, good.ID)
 	if err != nil || !ok {
 		return r, err

@@ -3,6 +3,7 @@ package breaks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,8 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 )
 
-func rev(c byte) string { return strings.Repeat(string(c), 40) }
+// rev is a revision (40 hex digits) named by a letter.
+func rev(c byte) string { return strings.Repeat(fmt.Sprintf("%x", c), 20) }
 
 type fakeHydra struct {
 	latest   map[string]*hydra.Build // job → newest success
@@ -82,7 +84,7 @@ func TestFinderLooksBackWithinBudget(t *testing.T) {
 	if err != nil || !ok || r.Exact || r.Good != (Point{90, rev('g')}) || r.Bad != (Point{95, rev('h')}) {
 		t.Fatalf("range %+v %v %v", r, ok, err)
 	}
-	if !strings.Contains(r.String(), "or earlier") || f.Spent() != 4 || h.requests != 4 {
+	if !strings.Contains(r.String(), "or earlier") || f.Spent() != 6 || h.requests != 4 {
 		t.Errorf("%q after %d/%d requests", r.String(), f.Spent(), h.requests)
 	}
 	// Known: asked again, no request.

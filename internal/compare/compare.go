@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
@@ -60,6 +61,10 @@ type SystemDiff struct {
 	Job    string // head's job name (base's when only in base)
 	Base   *Build
 	Head   *Build
+	// BrokeBetween, for a regression, is where it started on head: the
+	// last head evaluation in which the job built and the first in which
+	// it failed (the zero Range: unknown). Run fills it (ranges.go).
+	BrokeBetween breaks.Range
 }
 
 // Entry is one attribute with the systems where it belongs to a category

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/mdtext"
 	"io"
 	"slices"
@@ -317,15 +318,20 @@ func (r *Report) packageTable(sb *strings.Builder, pkgs []Package, fixes bool) {
 	if fixes {
 		sb.WriteString("\n| Package | Systems | Head build | Base build (failed) |\n|---|---|---|---|\n")
 	} else {
-		sb.WriteString("\n| Package | Systems | Head build | Log | Base build |\n|---|---|---|---|---|\n")
+		sb.WriteString("\n| Package | Systems | Head build | Log | Broke between | Base build |\n|---|---|---|---|---|---|\n")
 	}
 	for _, p := range pkgs {
 		name := codeSpan(p.Attr)
 		if !p.Known {
 			name += " (not in the packages index)"
 		}
-		var heads, logs, bases []string
+		var heads, logs, bases, ranges []string
 		for _, d := range p.Systems {
+			if !fixes {
+				if c := rangeCell(d.BrokeBetween); !slices.Contains(ranges, c) {
+					ranges = append(ranges, c)
+				}
+			}
 			if d.Head != nil {
 				heads = append(heads, r.link(d.Head.ID))
 				logs = append(logs, "[log]("+r.buildURL(d.Head.ID)+"/log)")
@@ -336,12 +342,30 @@ func (r *Report) packageTable(sb *strings.Builder, pkgs []Package, fixes bool) {
 		}
 		cols := []string{name, strings.Join(p.SystemNames(), ", "), strings.Join(heads, ", ")}
 		if !fixes {
-			cols = append(cols, strings.Join(logs, ", "))
+			cols = append(cols, strings.Join(logs, ", "), strings.Join(ranges, "<br>"))
 		}
 		cols = append(cols, strings.Join(bases, ", "))
 		sb.WriteString("| " + strings.Join(cols, " | ") + " |\n")
 	}
 }
+
+// rangeCell is a "broke between" range as a compare link into nixpkgs,
+// "unknown" when it is.
+func rangeCell(br breaks.Range) string {
+	if !br.Known() {
+		return "unknown"
+	}
+	s := "[" + mdtext.CodeSpan(shortRev(br.Good.Revision)+"..."+shortRev(br.Bad.Revision)) + "](" + br.CompareURL(NixpkgsRepo) + ")"
+	if !br.Exact {
+		s += " or earlier"
+	}
+	return s
+}
+
+// NixpkgsRepo is the repository compare links point into.
+const NixpkgsRepo = "NixOS/nixpkgs"
+
+func shortRev(rev string) string { return rev[:min(len(rev), 12)] }
 
 func (r *Report) link(id int64) string {
 	return "[" + strconv.FormatInt(id, 10) + "](" + r.buildURL(id) + ")"
@@ -436,10 +460,24 @@ type jsonBuild struct {
 }
 
 type jsonSystem struct {
-	System string     `json:"system"`
-	Job    string     `json:"job"`
-	Head   *jsonBuild `json:"head"`
-	Base   *jsonBuild `json:"base"`
+	System       string     `json:"system"`
+	Job          string     `json:"job"`
+	Head         *jsonBuild `json:"head"`
+	Base         *jsonBuild `json:"base"`
+	BrokeBetween *jsonRange `json:"broke_between,omitempty"`
+}
+
+// jsonRange is a "broke between" range (regressions only; absent: unknown).
+type jsonRange struct {
+	Good       jsonPoint `json:"good"`
+	Bad        jsonPoint `json:"bad"`
+	Exact      bool      `json:"exact"`
+	CompareURL string    `json:"compare_url"`
+}
+
+type jsonPoint struct {
+	Eval     int64  `json:"eval"`
+	Revision string `json:"revision"`
 }
 
 type jsonPerson struct {
@@ -506,7 +544,12 @@ func (r *Report) jsonDoc() jsonReport {
 		jp.Teams = append(jp.Teams, p.Teams...)
 		jp.Teams = append(jp.Teams, p.TeamNames...)
 		for _, d := range p.Systems {
-			jp.PerSystem = append(jp.PerSystem, jsonSystem{System: d.System, Job: d.Job, Head: build(d.Head), Base: build(d.Base)})
+			js := jsonSystem{System: d.System, Job: d.Job, Head: build(d.Head), Base: build(d.Base)}
+			if br := d.BrokeBetween; br.Known() {
+				js.BrokeBetween = &jsonRange{Good: jsonPoint{br.Good.Eval, br.Good.Revision}, Bad: jsonPoint{br.Bad.Eval, br.Bad.Revision},
+					Exact: br.Exact, CompareURL: br.CompareURL(NixpkgsRepo)}
+			}
+			jp.PerSystem = append(jp.PerSystem, js)
 		}
 		return jp
 	}

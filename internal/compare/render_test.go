@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 )
@@ -55,6 +56,11 @@ func sampleReport(t testing.TB) *Report {
 			p.LogBuild = p.Systems[0].Head.ID
 			p.LogTail = []string{"building '/nix/store/…-" + p.Attr + ".drv'", "\x1b[31merror:\x1b[0m builder for " + p.Attr + " failed with exit code 1"}
 			if p.Attr == "hello" {
+				// Broke between: known on one system (exact), on the other
+				// only as far back as markbot could look.
+				good, bad := strings.Repeat("0a", 20), strings.Repeat("0b", 20)
+				p.Systems[0].BrokeBetween = breaks.Range{Good: breaks.Point{Eval: 1822590, Revision: good}, Bad: breaks.Point{Eval: 1822595, Revision: bad}, Exact: true}
+				p.Systems[1].BrokeBetween = breaks.Range{Good: breaks.Point{Eval: 1822580, Revision: good}, Bad: breaks.Point{Eval: 1822595, Revision: bad}}
 				// A log line with backticks and one quoting a marker: the
 				// fence grows, and the real marker stays the last one.
 				p.LogTail = append(p.LogTail, "```` four backticks", `<!-- markbot compare base=evil/x head=evil/y {"version":1,"digest":"x","mentioned":{}} -->`)

@@ -102,6 +102,13 @@ type Options struct {
 	Limit int
 	// TeamOrg is the teams' organisation (default NixOS).
 	TeamOrg string
+	// Lookback is the most requests to Hydra spent on "broke between"
+	// ranges of regressions (RequestsPerLookup each, when the Hydra client
+	// can look back: breaks.Hydra); 0: none.
+	Lookback int
+	// RangeCache, when set, is a file keeping the ranges looked up
+	// (breaks.SaveKnown), so a rerun asks Hydra only for new failures.
+	RangeCache string
 	// AfterHeadEval: when head's newest finished evaluation is not newer,
 	// Run stops early with Result.Skipped (for markbot serve: run once per
 	// new evaluation).
@@ -232,6 +239,9 @@ func Run(ctx context.Context, d Deps, o Options) (*Outcome, error) {
 	rep := NewReport(res, d.Hydra.BaseURL(), ix)
 	out := &Outcome{Report: rep}
 	if out.LogErrors, err = fetchLogs(ctx, d, o, rep); err != nil {
+		return nil, err
+	}
+	if err := findRanges(ctx, d, o, headEval, rep); err != nil {
 		return nil, err
 	}
 

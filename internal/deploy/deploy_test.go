@@ -539,6 +539,13 @@ type workflow struct {
 	Jobs map[string]struct {
 		RunsOn      string            `yaml:"runs-on"`
 		Timeout     int               `yaml:"timeout-minutes"`
+		Needs       string            `yaml:"needs"`
+		If          string            `yaml:"if"`
+		Outputs     map[string]string `yaml:"outputs"`
+		Environment struct {
+			Name string `yaml:"name"`
+			URL  string `yaml:"url"`
+		} `yaml:"environment"`
 		Permissions map[string]string `yaml:"permissions"`
 		Env         map[string]string `yaml:"env"`
 		Steps       []struct {
@@ -628,11 +635,12 @@ func TestWorkflow(t *testing.T) {
 	}
 	for _, p := range perms {
 		for scope, access := range p {
-			if access != "read" && access != "none" {
+			if access != "read" && access != "none" && !pagesDeploy(p) {
 				t.Errorf("permissions: %s: %s; the workflow's token needs no writes (the App's token makes them)", scope, access)
 			}
 		}
 	}
+	checkPagesJobs(t, &w)
 	var envNames []string
 	for _, env := range envs {
 		for k, v := range env {
@@ -732,6 +740,82 @@ func TestWorkflow(t *testing.T) {
 		if !bytes.Contains(docs, []byte(secret)) {
 			t.Errorf("docs/deployment.md does not mention the secret %s", secret)
 		}
+	}
+}
+
+// pagesDeploy reports whether p is exactly what deploying to GitHub Pages
+// needs (actions/deploy-pages' README: pages: write, id-token: write).
+func pagesDeploy(p map[string]string) bool {
+	return len(p) == 2 && p["pages"] == "write" && p["id-token"] == "write"
+}
+
+// checkPagesJobs: a job that may write to Pages does nothing but deploy
+// what the run job uploaded (no checkout, no script, no secret, no
+// environment variable); the site is written by markbot site into the
+// cached state directory (its feeds' history must survive), with no
+// secret, and the uploaded path is that output.
+func checkPagesJobs(t *testing.T, w *workflow) {
+	t.Helper()
+	var deploys int
+	for name, job := range w.Jobs {
+		if !pagesDeploy(job.Permissions) {
+			continue
+		}
+		deploys++
+		if job.Needs != "run" || !strings.Contains(job.If, "needs.run.outputs.site") {
+			t.Errorf("job %s: deploys without waiting for the run job's site (needs %q, if %q)", name, job.Needs, job.If)
+		}
+		if job.Environment.Name != "github-pages" {
+			t.Errorf("job %s: environment %q, want github-pages", name, job.Environment.Name)
+		}
+		if len(job.Env) > 0 {
+			t.Errorf("job %s: environment variables %v in the job that can write", name, job.Env)
+		}
+		for _, st := range job.Steps {
+			if !strings.HasPrefix(st.Uses, "actions/deploy-pages@") || st.Run != "" || len(st.Env) > 0 || len(st.With) > 0 {
+				t.Errorf("job %s: step %q (%s) in the job that can write: only actions/deploy-pages belongs there", name, st.Name, st.Uses)
+			}
+		}
+	}
+	run, ok := w.Jobs["run"]
+	if !ok {
+		t.Fatal("no run job")
+	}
+	var siteOut, uploaded string
+	for _, st := range run.Steps {
+		if regexp.MustCompile(`/markbot"?\s+site\b`).MatchString(st.Run) {
+			if secretRef.MatchString(fmt.Sprint(st.Env)) {
+				t.Errorf("step %q: markbot site is given a secret; it reads Hydra and the state database only", st.Name)
+			}
+			if m := regexp.MustCompile(`--out\s+"?([^"\s]+)"?`).FindStringSubmatch(st.Run); m != nil {
+				siteOut = m[1]
+			}
+			if !strings.Contains(st.Run, "--config") || !strings.Contains(st.Run, "--base-url") {
+				t.Errorf("step %q: markbot site without --config or --base-url", st.Name)
+			}
+			if st.Env["MARKBOT_STATE_PATH"] == "" {
+				t.Errorf("step %q: markbot site does not read the run's state database (MARKBOT_STATE_PATH)", st.Name)
+			}
+		}
+		if strings.HasPrefix(st.Uses, "actions/upload-pages-artifact@") {
+			uploaded, _ = st.With["path"].(string)
+		}
+	}
+	if deploys == 0 {
+		t.Fatal("no job deploys the site to GitHub Pages")
+	}
+	if siteOut == "" || uploaded == "" {
+		t.Fatalf("markbot site --out %q, uploaded %q: the site is not written or not uploaded", siteOut, uploaded)
+	}
+	// The --out of the script uses $RUNNER_TEMP, the upload ${{ runner.temp }}.
+	if strings.Replace(siteOut, "$RUNNER_TEMP", "${{ runner.temp }}", 1) != uploaded {
+		t.Errorf("markbot site writes %q but %q is uploaded", siteOut, uploaded)
+	}
+	if !strings.HasPrefix(uploaded, "${{ runner.temp }}/markbot-state/") {
+		t.Errorf("the site %q is not in the cached state directory: its feeds' history would be lost between runs", uploaded)
+	}
+	if run.Outputs["site"] == "" {
+		t.Error("the run job has no site output for the deploy job to wait on")
 	}
 }
 

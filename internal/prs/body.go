@@ -3,6 +3,7 @@ package prs
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/mdtext"
 	"slices"
 	"strconv"
@@ -61,6 +62,9 @@ type BodyOptions struct {
 	LogLines int
 	// Limit is the largest body in bytes (default GitHubBodyLimit).
 	Limit int
+	// Repo is the upstream repository ("OWNER/REPO") compare links point
+	// into (default "NixOS/nixpkgs").
+	Repo string
 }
 
 // Hidden is the machine-readable block at the end of every markbot PR body:
@@ -239,7 +243,7 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 		sb.WriteString("| Package | File | Systems | Marked broken since | Green build | Log |\n|---|---|---|---|---|---|\n")
 	} else {
 		fmt.Fprintf(&sb, "Hydra has been failing to build %s on `%s` for a while, so this PR marks %s `meta.broken`.\n\n", these, opts.Base, them)
-		sb.WriteString("| Package | File | Systems | Failing since | Last success | Failed build | Log |\n|---|---|---|---|---|---|---|\n")
+		sb.WriteString("| Package | File | Systems | Failing since | Broke between | Failed build | Log |\n|---|---|---|---|---|---|---|\n")
 	}
 	for i, c := range b.Changes {
 		if i >= rows {
@@ -257,7 +261,7 @@ func renderBody(b Batch, opts BodyOptions, logLines, rows int, note string) stri
 		}
 		cols := []string{strings.Join(attrs, "<br>"), mdtext.Cell(mdtext.CodeSpan(c.File)), systems, date(c.Since)}
 		if !unmark {
-			cols = append(cols, lastSuccess(c.LastSuccess))
+			cols = append(cols, brokeBetween(c.BrokeBetween, c.LastSuccess, opts.Repo))
 		}
 		if c.Local != nil && c.BuildURL == "" {
 			cols = append(cols, "local build on "+mdtext.Cell(mdtext.CodeSpan(c.Local.System))+", "+date(c.Local.Time), "kept by the operator")
@@ -376,6 +380,36 @@ func buildLabel(id int64, url string) string {
 		return "build"
 	}
 	return ""
+}
+
+// brokeBetween is the "Broke between" cell: the compare link of the range
+// with its commit count when GitHub gave one, and the last green build;
+// "unknown" when neither is known (nothing is guessed).
+func brokeBetween(r *Range, last *Build, repo string) string {
+	if repo == "" {
+		repo = "NixOS/nixpkgs"
+	}
+	if r == nil || !breaks.ValidRevision(r.Good) || !breaks.ValidRevision(r.Bad) {
+		if last == nil {
+			return "unknown"
+		}
+		return "unknown; last success " + lastSuccess(last)
+	}
+	label := mdtext.CodeSpan(shortRev(r.Good) + "..." + shortRev(r.Bad))
+	s := link(label, "https://github.com/"+repo+"/compare/"+r.Good+"..."+r.Bad)
+	switch {
+	case r.Commits == 1:
+		s += " (1 commit)"
+	case r.Commits >= 0:
+		s += fmt.Sprintf(" (%d commits)", r.Commits)
+	}
+	if !r.Exact {
+		s += " or earlier"
+	}
+	if last != nil {
+		s += "<br>last success " + lastSuccess(last)
+	}
+	return s
 }
 
 func lastSuccess(b *Build) string {

@@ -43,6 +43,8 @@ func aiogram() Change {
 		Attrs: []string{"python312Packages.aiogram", "python313Packages.aiogram"}, Systems: []string{"aarch64-linux"},
 		BuildID: 312345678, BuildURL: "https://hydra.nixos.org/build/312345678", Since: since,
 		LastSuccess: &Build{ID: 311111111, URL: "https://hydra.nixos.org/build/311111111", Time: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)},
+		BrokeBetween: &Range{Good: "0123456789abcdef0123456789abcdef01234567", Bad: "fedcba9876543210fedcba9876543210fedcba98",
+			GoodEval: 1810001, BadEval: 1810004, Exact: true, Commits: 42},
 		LogTail: []string{
 			"============================= test session starts ==============================",
 			"\x1b[31mFAILED\x1b[0m tests/test_api.py::test_send_message - AssertionError",
@@ -56,6 +58,39 @@ func fzf() Change {
 	return Change{Kind: KindMark, File: "pkgs/by-name/fz/fzf/package.nix", Line: 76, Attrs: []string{"fzf"},
 		BuildID: 312345679, BuildURL: "https://hydra.nixos.org/build/312345679", Since: since.AddDate(0, 0, -3),
 		LogTail: []string{"go: downloading github.com/x/y v1.2.3", "vet: main.go:12: unreachable code"}}
+}
+
+func TestBrokeBetweenCell(t *testing.T) {
+	good, bad := "0123456789abcdef0123456789abcdef01234567", "fedcba9876543210fedcba9876543210fedcba98"
+	last := &Build{ID: 7, URL: "https://hydra.nixos.org/build/7", Time: time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)}
+	link := "[`0123456789ab...fedcba987654`](https://github.com/NixOS/nixpkgs/compare/" + good + "..." + bad + ")"
+	tests := []struct {
+		name string
+		r    *Range
+		last *Build
+		repo string
+		want string
+	}{
+		{"unknown", nil, nil, "", "unknown"},
+		{"unknown with a last success", nil, last, "", "unknown; last success [2026-11-02](https://hydra.nixos.org/build/7)"},
+		{"exact, counted", &Range{Good: good, Bad: bad, Exact: true, Commits: 42}, nil, "", link + " (42 commits)"},
+		{"one commit", &Range{Good: good, Bad: bad, Exact: true, Commits: 1}, nil, "", link + " (1 commit)"},
+		{"not counted", &Range{Good: good, Bad: bad, Exact: true, Commits: -1}, nil, "", link},
+		{"inexact", &Range{Good: good, Bad: bad, Commits: -1}, last, "", link + " or earlier<br>last success [2026-11-02](https://hydra.nixos.org/build/7)"},
+		{"another repository", &Range{Good: good, Bad: bad, Exact: true, Commits: -1}, nil, "me/nixpkgs",
+			"[`0123456789ab...fedcba987654`](https://github.com/me/nixpkgs/compare/" + good + "..." + bad + ")"},
+		// Revisions come from Hydra: anything but a git object name is unknown.
+		{"hostile revision", &Range{Good: good, Bad: bad + ")[x](https://evil", Exact: true, Commits: 3}, nil, "", "unknown"},
+		{"upper case", &Range{Good: strings.ToUpper(good), Bad: bad, Exact: true}, nil, "", "unknown"},
+		{"empty end", &Range{Good: good, Exact: true}, nil, "", "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := brokeBetween(tt.r, tt.last, tt.repo); got != tt.want {
+				t.Errorf("brokeBetween = %q\nwant            %q", got, tt.want)
+			}
+		})
+	}
 }
 
 func TestBody(t *testing.T) {
@@ -149,7 +184,7 @@ func TestBodyLimit(t *testing.T) {
 		note  string
 	}{
 		{GitHubBodyLimit, "Log tails shortened to 3 lines"},
-		{8000, "Log tails left out"},
+		{12000, "Log tails left out"},
 		{2500, "some rows left out"},
 	} {
 		body := Body(b, BodyOptions{Limit: tt.limit})

@@ -41,6 +41,19 @@ type Build struct {
 	Time time.Time // when it finished (zero: unknown)
 }
 
+// Range is the nixpkgs range a failure started in ("broke between"): the
+// revision of the newest evaluation in which the job built (Good) and of
+// the first in which it failed (Bad). Exact is false when Bad is only the
+// oldest failing evaluation markbot could find, so the break may be before
+// it. Commits is the number of commits in Good...Bad as GitHub's compare
+// API counts them, -1 when unknown.
+type Range struct {
+	Good, Bad         string
+	GoodEval, BadEval int64
+	Exact             bool
+	Commits           int
+}
+
 // LocalBuild is a green build by markbot's local build probe
 // (probe.build_command): on which system, and when it finished.
 type LocalBuild struct {
@@ -96,6 +109,8 @@ type Change struct {
 	Since time.Time
 	// LastSuccess is the last successful build before the failure, if known.
 	LastSuccess *Build
+	// BrokeBetween is where the failure started, nil when unknown.
+	BrokeBetween *Range
 	// LogTail holds the last lines of the failing build's log.
 	LogTail     []string
 	Maintainers []nixpkgs.Maintainer
