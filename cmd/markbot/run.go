@@ -140,7 +140,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	// Revert runs whatever the marking side found (also after a mass
 	// breakage): markers of packages that build again come out.
 	pp, pj := cfg.Probe.ProbeJobsetParts()
-	rsum, rerr := bot.Revert(ctx, hc, gh.Repositories, store, pub, bot.RevertOptions{
+	rsum, rerr := bot.Revert(ctx, hc, gh, store, pub, bot.RevertOptions{
 		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch,
 		ProbeProject: pp, ProbeJobset: pj, Cache: cache,
 		Local:   localBuilder(cfg),

@@ -185,7 +185,7 @@ func (s *Server) prMaintainers(ctx context.Context, number int, branch string, a
 		if json.Unmarshal(e.Details, &d) != nil || d.Reviewers == nil || (e.Kind == "pr.branch" && d.Branch != branch) {
 			continue
 		}
-		return slices.Concat(d.Reviewers.Users, d.Reviewers.Mentioned), nil
+		return slices.Concat(d.Reviewers.Users, d.Reviewers.Mentioned, d.Reviewers.Refused), nil
 	}
 	return nil, nil
 }

@@ -163,7 +163,7 @@ func MarkChanges(res failures.Result, newest *hydra.EvalRecords, idx Index, buil
 			Attrs:       attrs,
 			Systems:     systems,
 			Since:       first.FailingSince,
-			Maintainers: pkg.Maintainers,
+			Maintainers: pkg.DirectMaintainers(),
 			Teams:       pkg.Teams,
 		}
 		for _, ps := range first.PerSystem {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/nixpkgs-markbot/markbot/internal/ghfile"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 	"github.com/nixpkgs-markbot/markbot/internal/prs"
@@ -26,11 +26,9 @@ type ProbeHydra interface {
 	BuildURL(id int64) string
 }
 
-// RepoContents reads a file of the repository at a ref
-// (*github.RepositoriesService, prs.Client.Contents).
-type RepoContents interface {
-	GetContents(ctx context.Context, owner, repo, path string, opts *github.RepositoryContentGetOptions) (*github.RepositoryContent, []*github.RepositoryContent, *github.Response, error)
-}
+// RepoContents reads a file of the repository at a ref, whatever its size,
+// through internal/ghfile (a *github.Client, as prs.Client.Contents).
+type RepoContents = ghfile.API
 
 // RevertStore is the part of internal/state the revert loop uses
 // (*state.Store).
@@ -46,7 +44,7 @@ type RevertStore interface {
 
 var (
 	_ ProbeHydra   = (*hydra.Client)(nil)
-	_ RepoContents = (*github.RepositoriesService)(nil)
+	_ RepoContents = (*github.Client)(nil)
 	_ RevertStore  = (*state.Store)(nil)
 )
 
@@ -374,7 +372,7 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		} else {
 			for i := range changes {
 				if p, ok := idx.Lookup(changes[i].Attr()); ok {
-					changes[i].Maintainers, changes[i].Teams = p.Maintainers, p.Teams
+					changes[i].Maintainers, changes[i].Teams = p.DirectMaintainers(), p.Teams
 				}
 			}
 		}
@@ -427,25 +425,15 @@ func firstAttr(attrs []string) string {
 	return attrs[0]
 }
 
-// readFile reads path at ref; nil without error when it does not exist.
+// readFile reads path at ref through internal/ghfile (one request up to
+// 1 MB, two above; refused over 64 MiB or GitHub's 100 MB, naming the file
+// and its size); nil without error when it does not exist.
 func readFile(ctx context.Context, gh RepoContents, owner, repo, ref, path string) (*string, error) {
-	fc, _, resp, err := gh.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return nil, nil
+	f, err := ghfile.Reader{API: gh, Owner: owner, Repo: repo}.Read(ctx, ref, path)
+	if err != nil || f == nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("GET contents %s at %s: %w", path, ref, err)
-	}
-	if fc == nil || fc.GetType() != "file" {
-		return nil, fmt.Errorf("%s is not a file at %s", path, ref)
-	}
-	if fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
-		return nil, fmt.Errorf("%s: too large for the contents API (%d bytes)", path, fc.GetSize())
-	}
-	s, err := fc.GetContent()
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", path, err)
-	}
+	s := string(f.Content)
 	return &s, nil
 }
 

@@ -164,7 +164,7 @@ func (e *revertEnv) revert(t *testing.T, o RevertOptions) *RevertSummary {
 	o.ProbeProject, o.ProbeJobset = "nixpkgs", "probe"
 	o.Cache, o.Log = e.cache, e.log
 	o.Index = func(context.Context) (Index, error) { return e.idx, nil }
-	sum, err := Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	sum, err := Revert(context.Background(), e.hc, e.gh.Client(), e.st, e.pub, o)
 	if err != nil {
 		t.Fatalf("revert: %v", err)
 	}
@@ -348,7 +348,7 @@ func TestRevertProbeOlderThanMarkerAndNoProbe(t *testing.T) {
 	e.markAndMerge(t)
 	// Without a probe jobset only the fate is read.
 	o := RevertOptions{Owner: e.gh.Owner(), Repo: e.gh.Repo(), Cache: e.cache, Log: e.log}
-	sum, err := Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	sum, err := Revert(context.Background(), e.hc, e.gh.Client(), e.st, e.pub, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestRevertLocalProbe(t *testing.T) {
 		if o.Master == nil {
 			o.Master = master
 		}
-		sum, err := Revert(ctx, e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+		sum, err := Revert(ctx, e.hc, e.gh.Client(), e.st, e.pub, o)
 		if err != nil {
 			t.Fatalf("revert: %v", err)
 		}
@@ -802,7 +802,7 @@ func TestRevertLocalBuildInterrupted(t *testing.T) {
 	}()
 	o := RevertOptions{Owner: e.gh.Owner(), Repo: e.gh.Repo(), ProbeProject: "nixpkgs", ProbeJobset: "probe", Cache: e.cache,
 		Log: e.log, Local: b, Systems: allSystems, Every: 7 * 24 * time.Hour}
-	if _, err := Revert(ctx, e.hc, e.gh.Client().Repositories, e.st, e.pub, o); !errors.Is(err, context.Canceled) {
+	if _, err := Revert(ctx, e.hc, e.gh.Client(), e.st, e.pub, o); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted revert: %v", err)
 	}
 	if m := e.marker(t, "cmatrix"); m.State != state.Probing {
@@ -814,7 +814,7 @@ func TestRevertLocalBuildInterrupted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(b.Dir, "build.sh"), []byte("echo \"error: $1 fails\"; exit 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	sum, err := Revert(context.Background(), e.hc, e.gh.Client(), e.st, e.pub, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -839,7 +839,7 @@ func TestRevertLocalBuildInterrupted(t *testing.T) {
 		t.Errorf("no local result for cmatrix on x86_64-linux: %+v", latest)
 	}
 	// And a run after that: nothing due within Every.
-	sum, err = Revert(context.Background(), e.hc, e.gh.Client().Repositories, e.st, e.pub, o)
+	sum, err = Revert(context.Background(), e.hc, e.gh.Client(), e.st, e.pub, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,19 +80,26 @@ func isSubset(a, b []string) bool {
 }
 
 func TestNarrowErrors(t *testing.T) {
-	src := []byte(`{ lib, stdenv, fetchurl }:
+	src := []byte(`{
+  lib,
+  stdenv,
+  fetchurl,
+}:
 
 stdenv.mkDerivation {
   pname = "hello";
   version = "2.12";
-  src = fetchurl { url = "mirror://gnu/hello/hello-2.12.tar.gz"; hash = ""; };
+  src = fetchurl {
+    url = "mirror://gnu/hello/hello-2.12.tar.gz";
+    hash = "";
+  };
   meta = {
     description = "A program that produces a familiar, friendly greeting";
     license = lib.licenses.gpl3Plus;
   };
 }
 `)
-	const line = 4
+	const line = 8
 	two := Marker{Systems: []string{"x86_64-linux", "aarch64-darwin"}, BuildURL: testBuild, Since: testSince}
 	marked, err := Mark("hello.nix", src, line, two)
 	if err != nil {

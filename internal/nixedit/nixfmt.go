@@ -160,8 +160,13 @@ func (f *File) notNixfmt() string {
 	case bytes.HasSuffix(f.Src, []byte("\n\n")):
 		return "the file ends in blank lines; nixfmt ends its output with exactly one newline (Predoc.hs, layout: finalize)"
 	}
-	if fs := f.rootFormals(); fs != nil && f.leadingCommas(fs) {
-		return "the file's arguments are written with leading commas; nixfmt writes one argument a line with a trailing comma (standard.md, \"Function declaration\")"
+	if fs := f.rootFormals(); fs != nil {
+		if f.leadingCommas(fs) {
+			return "the file's arguments are written with leading commas; nixfmt writes one argument a line with a trailing comma (standard.md, \"Function declaration\")"
+		}
+		if f.Line(int(f.Toks[fs.Open].Off)) == f.Line(int(f.Toks[fs.Close].Off)) && !f.flattenable(fs) {
+			return "its arguments are on one line, which nixfmt keeps only for at most two arguments without defaults or comments (Pretty.hs, canFlattenAttrs)"
+		}
 	}
 	return ""
 }

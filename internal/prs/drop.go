@@ -637,7 +637,7 @@ func (r *run) planDrop(ctx context.Context, number int, ps *prState, drops []Dro
 	var headCommit *github.Commit
 	if !human {
 		if err := r.call(ctx, "GET commit "+ps.head, func(ctx context.Context) (resp *github.Response, err error) {
-			headCommit, resp, err = r.gh.Git.GetCommit(ctx, r.headOwner, r.o.Repo, ps.head)
+			headCommit, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.o.Repo, ps.head)
 			return resp, err
 		}); err != nil {
 			return err
@@ -965,22 +965,27 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	if baseTree == "" {
 		var head *github.Commit
 		if err := r.call(ctx, "GET commit "+op.Head, func(ctx context.Context) (resp *github.Response, err error) {
-			head, resp, err = r.gh.Git.GetCommit(ctx, r.headOwner, r.o.Repo, op.Head)
+			head, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.o.Repo, op.Head)
 			return resp, err
 		}); err != nil {
 			return "", err
 		}
 		baseTree = head.GetTree().GetSHA()
 	}
-	entries := make([]*github.TreeEntry, 0, len(edits))
-	for _, e := range edits {
-		entries = append(entries, &github.TreeEntry{Path: github.String(e.File), Mode: github.String("100644"),
-			Type: github.String("blob"), Content: github.String(e.New)})
+	// Each file keeps its mode in the tree the edit goes on (modes.go).
+	paths := make([]string, len(edits))
+	for i, e := range edits {
+		paths[i] = e.File
 	}
+	modes, err := r.fileModes(ctx, r.gh.headGit(), r.headOwner, r.o.Repo, baseTree, paths)
+	if err != nil {
+		return "", err
+	}
+	entries := blobEntries(paths, func(i int) string { return edits[i].New }, modes)
 	branch := ps.pr.GetHead().GetRef()
 	var tree *github.Tree
 	if err := r.call(ctx, "POST trees "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		tree, resp, err = r.gh.Git.CreateTree(ctx, r.headOwner, r.o.Repo, baseTree, entries)
+		tree, resp, err = r.gh.headGit().CreateTree(ctx, r.headOwner, r.o.Repo, baseTree, entries)
 		return resp, err
 	}); err != nil {
 		return "", err
@@ -992,7 +997,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	}
 	var c *github.Commit
 	if err := r.call(ctx, "POST commits "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		c, resp, err = r.gh.Git.CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{Message: github.String(msg),
+		c, resp, err = r.gh.headGit().CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{Message: github.String(msg),
 			Tree: &github.Tree{SHA: tree.SHA}, Parents: []*github.Commit{{SHA: github.String(parent)}}}, nil)
 		return resp, err
 	}); err != nil {
@@ -1005,7 +1010,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	if force {
 		var ref *github.Reference
 		if err := r.call(ctx, "GET ref heads/"+branch, func(ctx context.Context) (resp *github.Response, err error) {
-			ref, resp, err = r.gh.Git.GetRef(ctx, r.headOwner, r.o.Repo, "heads/"+branch)
+			ref, resp, err = r.gh.headGit().GetRef(ctx, r.headOwner, r.o.Repo, "heads/"+branch)
 			return resp, err
 		}); err != nil {
 			return "", err
@@ -1015,7 +1020,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 		}
 	}
 	if err := r.call(ctx, "PATCH refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		_, resp, err = r.gh.Git.UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch),
+		_, resp, err = r.gh.headGit().UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch),
 			Object: &github.GitObject{SHA: c.SHA}}, force)
 		return resp, err
 	}); err != nil {

@@ -146,6 +146,12 @@ func TestDropRewritesMarkbotBranch(t *testing.T) {
 				"GET /repos/{owner}/{repo}/contents/{path...}", "POST /repos/{owner}/{repo}/git/trees", "POST /repos/{owner}/{repo}/git/commits",
 				"GET /repos/{owner}/{repo}/git/ref/{ref...}", "PATCH /repos/{owner}/{repo}/git/refs/{ref...}",
 				"PATCH /repos/{owner}/{repo}/pulls/{number}", "POST /repos/{owner}/{repo}/issues/{number}/comments"}
+			// The file mode of the rewritten file: its tree read from the
+			// root down, 5 directories for pkgs/by-name/he/hello and for
+			// pkgs/tools/networking/netkit (modes.go).
+			for range 5 {
+				want = append(want, "GET /repos/{owner}/{repo}/git/trees/{sha}")
+			}
 			var got []string
 			for ep, n := range f.srv.RequestCounts() {
 				for range n {

@@ -14,6 +14,7 @@ import (
 
 // Git is the Git Data API: refs, commits and trees.
 type Git interface {
+	GetTree(ctx context.Context, owner, repo, sha string, recursive bool) (*github.Tree, *github.Response, error)
 	GetRef(ctx context.Context, owner, repo, ref string) (*github.Reference, *github.Response, error)
 	ListMatchingRefs(ctx context.Context, owner, repo string, opts *github.ReferenceListOptions) ([]*github.Reference, *github.Response, error)
 	GetCommit(ctx context.Context, owner, repo, sha string) (*github.Commit, *github.Response, error)
@@ -67,7 +68,15 @@ var (
 
 // Client is the part of GitHub Publish uses.
 type Client struct {
-	Git      Git
+	Git Git
+	// ForkGit, if not nil, is the Git Data API of the head repository
+	// (Options.Fork) under the fork's own credentials: a GitHub App's
+	// installation token reaches only its installation's repositories, so
+	// with an App the branches, trees and commits go to the fork through
+	// the fork's installation (or a token for it) while pull requests,
+	// labels, reviews and comments go upstream through Git's. nil: Git
+	// serves both (a personal token, or no fork).
+	ForkGit  Git
 	Contents Contents
 	Pulls    Pulls
 	Issues   Issues
@@ -75,9 +84,27 @@ type Client struct {
 	Commits  Commits
 }
 
+// headGit is the Git Data API for the head repository (where markbot's
+// branches are): ForkGit when set, else Git.
+func (c Client) headGit() Git {
+	if c.ForkGit != nil {
+		return c.ForkGit
+	}
+	return c.Git
+}
+
 // FromGitHub takes the services Publish needs from a go-github client.
 func FromGitHub(c *github.Client) Client {
 	return Client{Git: c.Git, Contents: c.Repositories, Pulls: c.PullRequests, Issues: c.Issues, Users: c.Users, Commits: c.Repositories}
+}
+
+// WithFork returns c writing git data to the head repository through
+// fork's Git Data API (nil: c itself serves the fork too).
+func (c Client) WithFork(fork *github.Client) Client {
+	if fork != nil {
+		c.ForkGit = fork.Git
+	}
+	return c
 }
 
 // ErrWriteRefused is what a write gets in a dry run.
@@ -110,8 +137,13 @@ func (r readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 // readOnlyClient is c with every write method failing: Publish uses it in a
 // dry run, on top of the dry run never calling them.
 func readOnlyClient(c Client) Client {
+	var fork Git
+	if c.ForkGit != nil {
+		fork = roGit{c.ForkGit}
+	}
 	return Client{
 		Git:      roGit{c.Git},
+		ForkGit:  fork,
 		Contents: c.Contents,
 		Pulls:    roPulls{c.Pulls},
 		Issues:   roIssues{c.Issues},

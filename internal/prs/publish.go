@@ -212,6 +212,7 @@ type run struct {
 	// by commit and path (revision.go).
 	revContents map[string]map[string]*string
 	logins      map[int64]string
+	trees       treeCache // git trees read for file modes (modes.go)
 	res         *Result
 	index       map[string]int // first attr → index in res.Changes
 }
@@ -472,7 +473,7 @@ func (r *run) listBranches(ctx context.Context) error {
 		var refs []*github.Reference
 		var resp *github.Response
 		err := r.call(ctx, "GET matching-refs", func(ctx context.Context) (_ *github.Response, err error) {
-			refs, resp, err = r.gh.Git.ListMatchingRefs(ctx, r.headOwner, r.o.Repo, opts)
+			refs, resp, err = r.gh.headGit().ListMatchingRefs(ctx, r.headOwner, r.o.Repo, opts)
 			return resp, err
 		})
 		if err != nil {
@@ -585,14 +586,19 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 		}
 	}
 
-	entries := make([]*github.TreeEntry, 0, len(files))
-	for _, f := range files {
-		entries = append(entries, &github.TreeEntry{Path: github.String(f.File), Mode: github.String("100644"),
-			Type: github.String("blob"), Content: github.String(f.New)})
+	// Each file keeps its mode in the base tree (modes.go).
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.File
 	}
+	modes, err := r.fileModes(ctx, r.gh.Git, r.o.Owner, r.o.Repo, r.baseTree, paths)
+	if err != nil {
+		return fail(err)
+	}
+	entries := blobEntries(paths, func(i int) string { return files[i].New }, modes)
 	var tree *github.Tree
 	err = r.call(ctx, "POST trees "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
-		tree, resp, err = r.gh.Git.CreateTree(ctx, r.headOwner, r.o.Repo, r.baseTree, entries)
+		tree, resp, err = r.gh.headGit().CreateTree(ctx, r.headOwner, r.o.Repo, r.baseTree, entries)
 		return resp, err
 	})
 	if err != nil {
@@ -603,7 +609,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	if exists {
 		var c *github.Commit
 		err := r.call(ctx, "GET commit "+tip, func(ctx context.Context) (resp *github.Response, err error) {
-			c, resp, err = r.gh.Git.GetCommit(ctx, r.headOwner, r.o.Repo, tip)
+			c, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.o.Repo, tip)
 			return resp, err
 		})
 		if err != nil {
@@ -617,7 +623,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	if commitSHA == "" {
 		var c *github.Commit
 		err := r.call(ctx, "POST commits "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
-			c, resp, err = r.gh.Git.CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{
+			c, resp, err = r.gh.headGit().CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{
 				Message: github.String(CommitMessage(final)), Tree: &github.Tree{SHA: tree.SHA},
 				Parents: []*github.Commit{{SHA: github.String(r.baseSHA)}}}, nil)
 			return resp, err
@@ -695,7 +701,7 @@ func (r *run) pushBranch(ctx context.Context, branch, sha string, exists bool) e
 	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: github.String(sha)}}
 	if !exists {
 		err := r.call(ctx, "POST refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-			_, resp, err = r.gh.Git.CreateRef(ctx, r.headOwner, r.o.Repo, ref)
+			_, resp, err = r.gh.headGit().CreateRef(ctx, r.headOwner, r.o.Repo, ref)
 			return resp, err
 		})
 		if err == nil || !(statusOf(err) == http.StatusUnprocessableEntity && errorMentions(err, "Reference already exists")) {
@@ -703,7 +709,7 @@ func (r *run) pushBranch(ctx context.Context, branch, sha string, exists bool) e
 		}
 	}
 	return r.call(ctx, "PATCH refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		_, resp, err = r.gh.Git.UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch), Object: ref.Object}, true)
+		_, resp, err = r.gh.headGit().UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch), Object: ref.Object}, true)
 		return resp, err
 	})
 }

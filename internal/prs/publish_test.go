@@ -619,11 +619,16 @@ func TestAPICallsPerPR(t *testing.T) {
 		files   int // files of the batch
 		perPR   int // measured
 		users   int // distinct maintainers
+		// trees are the file-mode reads (modes.go): one per directory on
+		// the files' paths, root included, each read once a run.
+		trees int
 	}{
-		// contents×2, tree, commit, ref, PR, labels, reviewers
-		{"two files, reviewers", seedChanges()[:2], 2, 8, 2},
-		// contents, tree, commit, ref, PR, labels; nobody to request
-		{"one file, unmaintained", seedChanges()[3:5], 1, 6, 0},
+		// contents×2, tree, commit, ref, PR, labels, reviewers; trees:
+		// /, pkgs, by-name, he, hello, fz, fzf
+		{"two files, reviewers", seedChanges()[:2], 2, 8, 2, 7},
+		// contents, tree, commit, ref, PR, labels; nobody to request;
+		// trees: /, pkgs, tools, networking, netkit
+		{"one file, unmaintained", seedChanges()[3:5], 1, 6, 0, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -635,7 +640,11 @@ func TestAPICallsPerPR(t *testing.T) {
 			for _, e := range runOverhead {
 				overhead += counts[e]
 			}
-			perPR := total - overhead
+			trees := counts["GET /repos/{owner}/{repo}/git/trees/{sha}"]
+			if trees != tt.trees {
+				t.Errorf("%d tree reads for the file modes, want %d", trees, tt.trees)
+			}
+			perPR := total - overhead - trees
 			t.Logf("%d requests: %d per run (%v), %d for the PR", total, overhead, counts, perPR)
 			if perPR > tt.files+6 || perPR != tt.perPR {
 				t.Errorf("%d calls for the PR, want %d (≤ files+6 = %d)", perPR, tt.perPR, tt.files+6)

@@ -14,12 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/nixpkgs-markbot/markbot/internal/ghfile"
 	"github.com/nixpkgs-markbot/markbot/internal/nixedit"
 )
 
@@ -28,6 +28,12 @@ import (
 // derivation is now (the file deleted, the position's line changed, or
 // another derivation there). A later evaluation's index settles it.
 const OutcomeMoved Outcome = "moved"
+
+// OutcomeUnreadable: the change's file is too large to read (over
+// markbot's 64 MiB, nixedit.MaxFileSize, or GitHub's 100 MB): the change is
+// skipped with the reason (ghfile.TooLargeError's, naming the file, the
+// revision and the size), the rest of its batch goes on.
+const OutcomeUnreadable Outcome = "unreadable"
 
 // errUnknownRef is a ref GitHub has no commit for.
 type errUnknownRef struct{ ref string }
@@ -45,9 +51,17 @@ func (r *run) carry(ctx context.Context, b Batch, base map[string]string) (Batch
 	var origin []int
 	pre := map[int]ChangeResult{}
 	for i, c := range b.Changes {
+		if why, ok := tooLarge(r.unreadable[r.baseSHA+":"+c.File]); ok {
+			pre[i] = changeResult(c, OutcomeUnreadable, why)
+			continue
+		}
 		if c.Revision != "" && c.Revision != r.baseSHA {
 			atRev, err := r.contentAt(ctx, c.Revision, c.File)
 			var unknown *errUnknownRef
+			if why, ok := tooLarge(err); ok {
+				pre[i] = changeResult(c, OutcomeUnreadable, why)
+				continue
+			}
 			if errors.As(err, &unknown) {
 				// Not a commit of this repository (a jobset of another
 				// one?): the index's positions are taken as the base
@@ -180,12 +194,23 @@ func shortRev(rev string) string {
 }
 
 // content returns a file at the base commit (nil: it does not exist).
+// A file too large to read is nil without an error: carry skips its
+// changes as OutcomeUnreadable (r.unreadable says why), the rest of the
+// batch goes on.
 func (r *run) content(ctx context.Context, file string) (*string, error) {
-	return r.contentAt(ctx, r.baseSHA, file)
+	c, err := r.contentAt(ctx, r.baseSHA, file)
+	if _, ok := tooLarge(err); ok {
+		return nil, nil
+	}
+	return c, err
 }
 
 // contentAt returns a file at commit ref (nil: it does not exist there),
-// read once per run. A ref GitHub does not know is an *errUnknownRef.
+// read once per run through readFile. A ref GitHub does not know is an
+// *errUnknownRef; a file too large to read (*ghfile.TooLargeError) is
+// remembered in r.unreadable and returned as nil with the error, so that
+// carry skips the changes in it with the reason and the rest of the batch
+// goes on.
 func (r *run) contentAt(ctx context.Context, ref, file string) (*string, error) {
 	cache := r.contents
 	if ref != r.baseSHA {
@@ -200,35 +225,58 @@ func (r *run) contentAt(ctx context.Context, ref, file string) (*string, error) 
 	if c, ok := cache[file]; ok {
 		return c, nil
 	}
-	var fc *github.RepositoryContent
-	op := "GET contents " + file
-	if ref != r.baseSHA {
-		op += "@" + shortRev(ref)
+	if err := r.unreadable[ref+":"+file]; err != nil {
+		return nil, err
 	}
-	err := r.call(ctx, op, func(ctx context.Context) (resp *github.Response, err error) {
-		fc, _, resp, err = r.gh.Contents.GetContents(ctx, r.o.Owner, r.o.Repo, file, &github.RepositoryContentGetOptions{Ref: ref})
-		return resp, err
-	})
-	if statusOf(err) == http.StatusNotFound {
-		if errorMentions(err, "No commit found") {
-			return nil, &errUnknownRef{ref}
+	f, err := r.readFile(ctx, r.o.Owner, ref, file)
+	var unknown *ghfile.UnknownRefError
+	var tooLarge *ghfile.TooLargeError
+	switch {
+	case errors.As(err, &unknown):
+		return nil, &errUnknownRef{ref}
+	case errors.As(err, &tooLarge):
+		if r.unreadable == nil {
+			r.unreadable = map[string]error{}
 		}
+		r.unreadable[ref+":"+file] = err
+		r.log.WithFields(logrus.Fields{"file": file, "ref": ref, "bytes": tooLarge.Size}).WithError(err).
+			Warn("file too large to read: its changes are skipped")
+		return nil, err
+	case err != nil:
+		return nil, err
+	case f == nil:
 		cache[file] = nil
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	if fc == nil || fc.GetType() != "file" {
-		return nil, fmt.Errorf("%s at %s is not a file", file, shortRev(ref))
-	}
-	if fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
-		return nil, fmt.Errorf("%s at %s: too large for the contents API (%d bytes)", file, shortRev(ref), fc.GetSize())
-	}
-	s, err := fc.GetContent()
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s at %s: %w", file, shortRev(ref), err)
-	}
+	s := string(f.Content)
 	cache[file] = &s
 	return &s, nil
+}
+
+// readFile reads path at ref in owner's copy of the repository (the
+// upstream, or the fork holding a PR's head) through internal/ghfile: one
+// request up to GitHub's inline limit (1 MB), two above it (the contents
+// answer, then the blob), refused over nixedit's 64 MiB or GitHub's 100 MB.
+// Rate limits are waited out (the whole read is retried). nil: no such file.
+func (r *run) readFile(ctx context.Context, owner, ref, path string) (*ghfile.File, error) {
+	if r.gh.Contents == nil {
+		return nil, errors.New("prs: the client has no Contents API")
+	}
+	rd := ghfile.Reader{API: r.gh.Contents, Owner: owner, Repo: r.o.Repo, Log: r.log}
+	var f *ghfile.File
+	err := r.lim.do(ctx, "GET contents "+path+" at "+shortRev(ref), func(ctx context.Context) (*github.Response, error) {
+		var err error
+		f, err = rd.Read(ctx, ref, path)
+		return nil, err
+	})
+	return f, err
+}
+
+// tooLarge says whether err is a file too large to read, and why.
+func tooLarge(err error) (string, bool) {
+	var tl *ghfile.TooLargeError
+	if errors.As(err, &tl) {
+		return tl.Error(), true
+	}
+	return "", false
 }

@@ -1,0 +1,16 @@
+# nixfmt-test: line=8 systems=x86_64-darwin rule=standard.md "Function declaration" #5 (each argument on its own line with a trailing comma); Pretty.hs canFlattenAttrs (three arguments do not stay on one line)
+{
+  lib,
+  stdenv,
+  buildGoModule,
+}:
+
+buildGoModule {
+  pname = "fzf";
+  version = "0.56.0";
+  meta = {
+    description = "Command-line fuzzy finder";
+    # markbot: broken on x86_64-darwin since 2026-11-25, https://hydra.nixos.org/build/312345678 (log: https://hydra.nixos.org/build/312345678/log), added the stdenv argument, one argument a line
+    broken = stdenv.hostPlatform.system == "x86_64-darwin";
+  };
+}
