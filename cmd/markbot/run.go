@@ -95,6 +95,8 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	if dryRun {
 		wrap = prs.ReadOnlyTransport // no code path can write
 	}
+	etags := newETagWiring(cfg, log) // conditional reads, answers kept in state (etags.go)
+	wrap = etags.wrap(wrap)
 	gh, err := ghauth.Client(cfg, wrap)
 	if err != nil {
 		return nil, err
@@ -108,6 +110,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		}
 		defer store.Close()
 		st = store
+		etags.use(store)
 	}
 	owner, repo := cfg.GitHub.RepositoryParts()
 	pub, err := prs.New(prs.FromGitHub(gh), st, prsOptions(cfg, dryRun, log))
