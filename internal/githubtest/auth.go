@@ -502,3 +502,7 @@ func (s *Server) repoInstallation(c *call) {
 	}
 	c.notFound()
 }
+
+// TokenClient returns a go-github client sending tok (a personal token of
+// App.PersonalTokens, or any token when App auth is off).
+func (s *Server) TokenClient(tok string) *github.Client { return s.clientWithToken(tok) }

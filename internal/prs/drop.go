@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -747,27 +746,17 @@ func (r *run) dropEdits(ctx context.Context, head string, prMarkers []state.Mark
 	}
 	var edits []fileEdit
 	for _, f := range files {
-		var fc *github.RepositoryContent
-		err := r.call(ctx, "GET contents "+f+" at "+short(head), func(ctx context.Context) (resp *github.Response, err error) {
-			fc, _, resp, err = r.gh.Contents.GetContents(ctx, r.headOwner, r.o.Repo, f, &github.RepositoryContentGetOptions{Ref: head})
-			return resp, err
-		})
-		if statusOf(err) == http.StatusNotFound {
+		fc, err := r.readFile(ctx, r.headOwner, head, f)
+		if err != nil {
+			return nil, err
+		}
+		if fc == nil {
 			for _, i := range byFile[f] {
 				pkgs[i].Edit = "no edit needed: " + f + " is no longer on the branch"
 			}
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		if fc == nil || fc.GetType() != "file" || fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
-			return nil, fmt.Errorf("%s at %s: not a file the contents API serves", f, short(head))
-		}
-		old, err := fc.GetContent()
-		if err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", f, err)
-		}
+		old := string(fc.Content)
 		cur := old
 		idx := byFile[f]
 		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(markers[pkgs[b].Marker].Line, markers[pkgs[a].Marker].Line) })

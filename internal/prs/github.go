@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/nixpkgs-markbot/markbot/internal/ghfile"
 )
 
 // The GitHub calls this package makes, declared here and satisfied by
@@ -24,10 +26,10 @@ type Git interface {
 	UpdateRef(ctx context.Context, owner, repo string, ref *github.Reference, force bool) (*github.Reference, *github.Response, error)
 }
 
-// Contents reads files at a commit.
-type Contents interface {
-	GetContents(ctx context.Context, owner, repo, path string, opts *github.RepositoryContentGetOptions) (*github.RepositoryContent, []*github.RepositoryContent, *github.Response, error)
-}
+// Contents reads files at a commit (internal/ghfile's API: a
+// *github.Client, whose requests ghfile builds for the contents and blobs
+// APIs).
+type Contents = ghfile.API
 
 // Pulls opens, lists, reads and edits pull requests, lists their commits
 // and requests reviews.
@@ -57,13 +59,27 @@ type Users interface {
 	GetByID(ctx context.Context, id int64) (*github.User, *github.Response, error)
 }
 
+// Collaborators says whether a user may be asked for a review.
+type Collaborators interface {
+	IsCollaborator(ctx context.Context, owner, repo, user string) (bool, *github.Response, error)
+}
+
+// Teams says whether a team may be asked for a review (it has a
+// permission on the repository).
+type Teams interface {
+	IsTeamRepoBySlug(ctx context.Context, org, slug, owner, repo string) (*github.Repository, *github.Response, error)
+}
+
 var (
 	_ Git      = (*github.GitService)(nil)
-	_ Contents = (*github.RepositoriesService)(nil)
+	_ Contents = (*github.Client)(nil)
 	_ Pulls    = (*github.PullRequestsService)(nil)
 	_ Issues   = (*github.IssuesService)(nil)
 	_ Users    = (*github.UsersService)(nil)
 	_ Commits  = (*github.RepositoriesService)(nil)
+
+	_ Collaborators = (*github.RepositoriesService)(nil)
+	_ Teams         = (*github.TeamsService)(nil)
 )
 
 // Client is the part of GitHub Publish uses.
@@ -76,12 +92,18 @@ type Client struct {
 	// the fork's installation (or a token for it) while pull requests,
 	// labels, reviews and comments go upstream through Git's. nil: Git
 	// serves both (a personal token, or no fork).
-	ForkGit  Git
+	ForkGit Git
+	// Contents reads files at a commit, whatever their size, through
+	// internal/ghfile (the contents API, and the blobs API above 1 MB).
 	Contents Contents
 	Pulls    Pulls
 	Issues   Issues
 	Users    Users
 	Commits  Commits
+	// Collaborators and Teams check reviewers before they are requested
+	// (reviewers.go); nil: not checked, GitHub's 422 finds them.
+	Collaborators Collaborators
+	Teams         Teams
 }
 
 // headGit is the Git Data API for the head repository (where markbot's
@@ -95,7 +117,8 @@ func (c Client) headGit() Git {
 
 // FromGitHub takes the services Publish needs from a go-github client.
 func FromGitHub(c *github.Client) Client {
-	return Client{Git: c.Git, Contents: c.Repositories, Pulls: c.PullRequests, Issues: c.Issues, Users: c.Users, Commits: c.Repositories}
+	return Client{Git: c.Git, Contents: c, Pulls: c.PullRequests, Issues: c.Issues, Users: c.Users, Commits: c.Repositories,
+		Collaborators: c.Repositories, Teams: c.Teams}
 }
 
 // WithFork returns c writing git data to the head repository through
@@ -149,6 +172,9 @@ func readOnlyClient(c Client) Client {
 		Issues:   roIssues{c.Issues},
 		Users:    c.Users,
 		Commits:  c.Commits,
+
+		Collaborators: c.Collaborators,
+		Teams:         c.Teams,
 	}
 }
 

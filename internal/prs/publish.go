@@ -211,6 +211,7 @@ type run struct {
 	// revContents are files at other commits (the evaluated revisions),
 	// by commit and path (revision.go).
 	revContents map[string]map[string]*string
+	unreadable  map[string]error // files too large to read, by "commit:path" (revision.go)
 	logins      map[int64]string
 	trees       treeCache // git trees read for file modes (modes.go)
 	res         *Result
@@ -552,7 +553,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 		return fail(err)
 	}
 	res.Reviewers = rv
-	res.Body = Body(final, BodyOptions{Reviewers: rv, Base: r.o.Base, SkipFor: r.o.SkipFor})
+	res.Body = Body(final, BodyOptions{Reviewers: rv, Base: r.o.Base, SkipFor: r.o.SkipFor, Repo: r.o.Owner + "/" + r.o.Repo})
 	if r.o.DryRun {
 		for _, f := range files {
 			res.Diffs = append(res.Diffs, FileDiff{File: f.File, Diff: udiff.Unified("a/"+f.File, "b/"+f.File, f.Old, f.New)})
