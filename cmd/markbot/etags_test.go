@@ -1,13 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"net/http/httptest"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
+	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 )
 
 // requestsLog is the fake's per-route request counts, for failure messages.
@@ -107,4 +111,74 @@ func TestPRWriteCost(t *testing.T) {
 	if st.NotModified == 0 {
 		t.Errorf("the first run re-read nothing from the cache (the revert side's publisher reads what the marking side read)")
 	}
+}
+
+// newAppRunEnv is newRunEnv with the fake's App authentication and the
+// App's credentials in the configuration instead of a token.
+func newAppRunEnv(t *testing.T) *runEnv {
+	t.Helper()
+	hsrv := httptest.NewServer(frontEnd(hydratest.New(runScenario(t))))
+	t.Cleanup(hsrv.Close)
+	appCfg, pemBytes, err := githubtest.TestApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []githubtest.User
+	for i, login := range []string{"alice-nix", "bob-builds", "carol-dev", "dave-go", "erin-rs", "frank-py", "grace-snake", "heidi-fonts", "ivan-sys"} {
+		users = append(users, githubtest.User{Login: login, ID: int64(10001 + i), Collaborator: true})
+	}
+	users = append(users, githubtest.User{Login: "stv0g", ID: 285829, Collaborator: true})
+	gh := githubtest.New(t, githubtest.Options{App: appCfg, SeedDir: filepath.Join(examples, "nixpkgs"), Users: users})
+	dir := t.TempDir()
+	source, _ := filepath.Abs(filepath.Join(examples, "packages.json"))
+	path := writeFile(t, dir, "markbot.yaml", fmt.Sprintf(`version: 1
+hydra:
+  url: %s
+  evaluations: 4
+github:
+  api_url: %s
+  repository: NixOS/nixpkgs
+  bot_login: markbot[bot]
+  app_id: %d
+  installation_id: %d
+  private_key_file: %s
+packages:
+  source: %s
+state:
+  path: %s
+`, hsrv.URL, gh.URL(), appCfg.ID, appCfg.InstallationID, writeFile(t, dir, "app.pem", string(pemBytes)),
+		source, filepath.Join(dir, "state", "markbot.db")))
+	return &runEnv{gh: gh, config: path, state: filepath.Join(dir, "state")}
+}
+
+// TestIdleCycleUnderApp measures the limit GitHub sets under an App: its
+// ETags are specific to the token (GitHub Support, eclipse-csi/otterdog#201),
+// and each run (each cycle of markbot serve, hours apart) works with a new
+// installation token, so an idle cycle pays one point for the first read
+// of each resource and nothing for the reads it repeats (the revert side's
+// publisher reads what the marking side read).
+func TestIdleCycleUnderApp(t *testing.T) {
+	e := newAppRunEnv(t)
+	e.cycle(t, false)
+	if len(e.gh.PullRequests()) != 3 {
+		t.Fatalf("%d PRs, want the demo's 3", len(e.gh.PullRequests()))
+	}
+	e.gh.ResetStats()
+	e.cycle(t, false)
+	st, points := e.gh.Stats(), e.gh.PointsSpent()
+	const tokenRoute = "POST /app/installations/{id}/access_tokens"
+	for _, m := range e.gh.Mutations() {
+		if m.Endpoint != tokenRoute {
+			t.Errorf("idle run wrote: %v", m)
+		}
+	}
+	// The new installation token is a request of its own (JWT-authenticated,
+	// counted by the fake as any other).
+	token := e.gh.RequestCount(tokenRoute)
+	reads := st.Requests - token
+	if token != 1 || points != token+reads-st.NotModified || st.NotModified == 0 || 2*st.NotModified != reads {
+		t.Errorf("idle run under the App: %d requests (%d token), %d answered 304, %d points; want one token and every resource paid once, read twice:\n%s",
+			st.Requests, token, st.NotModified, points, requestsLog(e.gh))
+	}
+	t.Logf("idle run under the App: %d reads, %d answered 304, %d points (+%d for the token)", reads, st.NotModified, points-token, token)
 }
