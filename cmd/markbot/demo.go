@@ -234,7 +234,7 @@ func demoServe(ctx context.Context, cfg *config.Config, w *demo.World, out io.Wr
 		return err
 	}
 	defer st.Close()
-	gh, err := ghauth.Client(cfg, nil)
+	gh, fork, err := ghauth.Clients(cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func demoServe(ctx context.Context, cfg *config.Config, w *demo.World, out io.Wr
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	o := appOptions(cfg, log, st, gh)
+	o := appOptionsFork(cfg, log, st, gh, fork)
 	o.Secret = secret
 	o.CycleInterval = time.Hour
 	o.NoCycleAtStart = true

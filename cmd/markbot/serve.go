@@ -87,11 +87,14 @@ func serve(ctx context.Context, cfg *config.Config, log *logrus.Logger, stdout, 
 		return fail(err)
 	}
 	defer st.Close()
-	gh, err := ghauth.Client(cfg, nil)
+	gh, fork, err := ghauth.Clients(cfg, nil)
 	if err != nil {
 		return fail(err)
 	}
-	o := appOptions(cfg, log, st, gh)
+	if err := ghauth.VerifyInstallations(ctx, cfg); err != nil {
+		return fail(err)
+	}
+	o := appOptionsFork(cfg, log, st, gh, fork)
 	o.Secret = secret
 	srv, err := app.New(o)
 	if err != nil {
@@ -163,6 +166,12 @@ func savingsText(ctx context.Context, cfg *config.Config, log *logrus.Logger) (s
 // appOptions wires the App server to markbot's cycle, state and GitHub
 // client (the secret and anything else specific is set by the caller).
 func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *github.Client) app.Options {
+	return appOptionsFork(cfg, log, st, gh, nil)
+}
+
+// appOptionsFork is appOptions with the client writing to github.fork
+// when it takes its own credentials (nil: gh's reach it; ghauth.Clients).
+func appOptionsFork(cfg *config.Config, log *logrus.Logger, st *state.Store, gh, fork *github.Client) app.Options {
 	owner, repo := cfg.GitHub.RepositoryParts()
 	pages := &servedSite{history: report.FileHistory{Path: filepath.Join(filepath.Dir(cfg.State.Path), "site-history.json")}}
 	return app.Options{
@@ -190,7 +199,7 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 		BotLogin:     cfg.GitHub.BotLogin,
 		SkipFor:      cfg.Policy.SkipAfterClose,
 		Log:          log,
-		Drop:         prs.Dropper(prs.FromGitHub(gh), st, prsOptions(cfg, false, log)),
+		Drop:         prs.Dropper(prs.FromGitHub(gh).WithFork(fork), st, prsOptions(cfg, false, log)),
 	}
 }
 
