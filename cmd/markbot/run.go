@@ -54,6 +54,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	log := cliLogger(stderr, *verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// As the App: are the installation ids the App's installations on the
+	// repository and the fork? Refused before any cycle otherwise.
+	if err := ghauth.VerifyInstallations(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "markbot run: %v\n", err)
+		return exitError
+	}
 
 	sum, err := runCycle(ctx, cfg, *dryRun, log, stderr)
 	if sum != nil {
@@ -97,7 +103,9 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	}
 	etags := newETagWiring(cfg, log) // conditional reads, answers kept in state (etags.go)
 	wrap = etags.wrap(wrap)
-	gh, err := ghauth.Client(cfg, wrap)
+	// The fork's client, when the fork takes other credentials than
+	// github.repository (a second App installation or a fork token).
+	gh, fork, err := ghauth.Clients(cfg, wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +121,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		etags.use(store)
 	}
 	owner, repo := cfg.GitHub.RepositoryParts()
-	pub, err := prs.New(prs.FromGitHub(gh), st, prsOptions(cfg, dryRun, log))
+	pub, err := prs.New(prs.FromGitHub(gh).WithFork(fork), st, prsOptions(cfg, dryRun, log))
 	if err != nil {
 		return nil, err
 	}
