@@ -106,6 +106,9 @@ func (ed *editor) mark(t *Target, m Marker, cond string) error {
 		return &RefusedError{Reason: t.refusal}
 	}
 	if t.MetaAttr != nil && t.Meta == nil {
+		if cond, ok := f.metaIf(t.MetaAttr.Value); ok {
+			return &RefusedError{Reason: fmt.Sprintf("meta is chosen by an if (meta = if %s then …) and the position (the %s) is not a description in one of its sets, so markbot cannot tell which branch this package's meta is; mark it by hand", truncate(f.exprText(cond), 30), t.By)}
+		}
 		return &RefusedError{Reason: fmt.Sprintf("meta is not written as an attribute set (meta = %s)", truncate(f.exprText(t.MetaAttr.Value), 40))}
 	}
 	if t.Meta == nil && len(t.Dotted) == 0 && f.bindingNamed(t.Drv, "meta") != NoTok {

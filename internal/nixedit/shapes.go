@@ -103,6 +103,25 @@ func (f *File) descriptionInside(e Expr, line int) (int32, string) {
 	}
 }
 
+// metaIf returns the condition of a meta value that is an if (through
+// parentheses, with and let).
+func (f *File) metaIf(e Expr) (Expr, bool) {
+	for {
+		switch n := e.(type) {
+		case *Paren:
+			e = n.X
+		case *With:
+			e = n.Body
+		case *Let:
+			e = n.Body
+		case *If:
+			return n.Cond, true
+		default:
+			return nil, false
+		}
+	}
+}
+
 func applyHead(n *Apply) Expr {
 	for {
 		next, ok := n.Fn.(*Apply)
@@ -130,14 +149,13 @@ const haskellReason = "this is cabal2nix output: Haskell's mkDerivation (pkgs/de
 	"for a cabal2nix file called elsewhere, apply haskell.lib.compose.markBroken where it is called"
 
 // directFieldsRefusal says why a derivation whose builder takes meta's
-// fields as direct arguments (a `description` binding beside pname and
-// version, no meta) is refused, or "" when set is not one.
+// fields as direct arguments is refused, or "" when set is not one: one
+// with no meta, pname (or name) and version, and either an argument only
+// Haskell's builder takes (cabal2nix output, with or without a
+// description) or a `description` of its own.
 func (f *File) directFieldsRefusal(set *AttrSet, t *Target) string {
-	if t.MetaAttr != nil || len(t.Dotted) > 0 || f.bindingNamed(set, "meta") != NoTok {
-		return ""
-	}
-	desc := f.bindingNamed(set, "description")
-	if desc == NoTok || f.bindingNamed(set, "version") == NoTok ||
+	if t.MetaAttr != nil || len(t.Dotted) > 0 || f.bindingNamed(set, "meta") != NoTok ||
+		f.bindingNamed(set, "version") == NoTok ||
 		(f.bindingNamed(set, "pname") == NoTok && f.bindingNamed(set, "name") == NoTok) {
 		return ""
 	}
@@ -146,8 +164,11 @@ func (f *File) directFieldsRefusal(set *AttrSet, t *Target) string {
 			return haskellReason
 		}
 	}
-	return fmt.Sprintf("the builder takes meta's fields as direct arguments (description at line %d, no meta): "+
-		"where it takes broken, if it does, is its own; mark it by hand", f.Line(int(f.Toks[desc].Off)))
+	if desc := f.bindingNamed(set, "description"); desc != NoTok {
+		return fmt.Sprintf("the builder takes meta's fields as direct arguments (description at line %d, no meta): "+
+			"where it takes broken, if it does, is its own; mark it by hand", f.Line(int(f.Toks[desc].Off)))
+	}
+	return ""
 }
 
 // haskellHint adds where to mark a Haskell package to the refusal of a
