@@ -94,6 +94,7 @@ in
             installation_id = 7654321;
             repository = "NixOS/nixpkgs";
             fork = "my-markbot-fork";
+            fork_installation_id = 7654322; # the App's installation on the fork's owner
             bot_login = "my-markbot[bot]";
           };
           policy.max_open_prs = 3;
