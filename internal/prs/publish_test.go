@@ -214,7 +214,7 @@ func TestPublishOpensPRs(t *testing.T) {
 		{"treewide: mark 2 packages broken on Hydra", []string{"fzf", "hello"}, []string{"alice", "bob"}, nil, nil,
 			[]string{"pkgs/by-name/fz/fzf/package.nix", "pkgs/by-name/he/hello/package.nix"}},
 		{"python312Packages.aiogram: mark broken", []string{"python312Packages.aiogram", "python313Packages.aiogram"},
-			[]string{"dave"}, []string{"python"}, []string{"carol"},
+			[]string{"dave"}, []string{"python"}, nil,
 			[]string{"pkgs/development/python-modules/aiogram/default.nix"}},
 	}
 	for i, w := range want {
@@ -229,6 +229,11 @@ func TestPublishOpensPRs(t *testing.T) {
 		}
 		if !slices.Equal(pr.Labels, []string{DefaultMarkLabel}) {
 			t.Errorf("%s: labels %v", name, pr.Labels)
+		}
+		// carol is not a collaborator: the check before the request finds
+		// her (teams_test.go), GitHub refuses nobody.
+		if name == "pr3" && !slices.Equal(r.Reviewers.Refused, []string{"carol"}) {
+			t.Errorf("%s: refused %v, want [carol]", name, r.Reviewers.Refused)
 		}
 		if !slices.Equal(pr.Reviewers, w.reviewers) || !slices.Equal(pr.TeamReviewers, w.teams) || !slices.Equal(r.Dropped, w.dropped) {
 			t.Errorf("%s: reviewers %v teams %v dropped %v, want %v %v %v", name, pr.Reviewers, pr.TeamReviewers, r.Dropped, w.reviewers, w.teams, w.dropped)
@@ -610,6 +615,9 @@ var runOverhead = []string{
 	"GET /repos/{owner}/{repo}/pulls",
 	"GET /repos/{owner}/{repo}/git/matching-refs/{ref...}",
 	"GET /user/{id}",
+	// The reviewer checks (reviewers.go): one per distinct maintainer or team.
+	"GET /repos/{owner}/{repo}/collaborators/{login}",
+	"GET /orgs/{org}/teams/{slug}/repos/{owner}/{repo}",
 }
 
 func TestAPICallsPerPR(t *testing.T) {
@@ -650,9 +658,9 @@ func TestAPICallsPerPR(t *testing.T) {
 				t.Errorf("%d calls for the PR, want %d (≤ files+6 = %d)", perPR, tt.perPR, tt.files+6)
 			}
 			// No markbot branch yet: base ref, base commit, matching-refs
-			// and the users; no PR lookup.
-			if overhead != 3+tt.users || counts["GET /repos/{owner}/{repo}/pulls"] != 0 {
-				t.Errorf("%d calls of per-run overhead, want %d", overhead, 3+tt.users)
+			// and the users (looked up and checked); no PR lookup.
+			if overhead != 3+2*tt.users || counts["GET /repos/{owner}/{repo}/pulls"] != 0 {
+				t.Errorf("%d calls of per-run overhead, want %d", overhead, 3+2*tt.users)
 			}
 		})
 	}

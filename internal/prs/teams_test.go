@@ -14,7 +14,7 @@ const (
 	epRequest     = "POST /repos/{owner}/{repo}/pulls/{number}/requested_reviewers"
 	epCollab      = "GET /repos/{owner}/{repo}/collaborators/{login}"
 	epTeamRepo    = "GET /orgs/{org}/teams/{slug}/repos/{owner}/{repo}"
-	refusedPrefix = "GitHub does not let markbot request reviews from these maintainers"
+	refusedPrefix = "GitHub would not let markbot request reviews from"
 )
 
 // people are n collaborators of the fake, from id base on ("m-<id>").
