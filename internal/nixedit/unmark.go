@@ -247,7 +247,7 @@ func (ed *editor) unmark(t *Target) error {
 		head := nl + ind + "meta = {" + nl + inner + text + nl + inner
 		tail := nl + ind + "};"
 		got := string(f.Src[from:to])
-		if inner != ind+f.indentUnit() || (got != head+binding+tail && got != head+oneLine+tail) {
+		if (inner != ind+f.indentUnit() && inner != ind+nixfmtIndent) || (got != head+binding+tail && got != head+oneLine+tail) {
 			return &HumanChangedError{Reason: "the meta set markbot added was edited"}
 		}
 		if err := f.nothingAfter(to, "the meta set markbot added"); err != nil {

@@ -1,6 +1,6 @@
 # markbot-test: op=mark line=18 systems=aarch64-linux want=changed
-# meta merged with lib.recursiveUpdate (as pkgs/by-name/gh/ghostty does
-# with its oldAttrs.meta): the literal set is merged last, like `a // b`.
+# meta merged with lib.recursiveUpdate, as overrideAttrs wrappers do with
+# oldAttrs.meta: the literal set is merged last, like `a // b`.
 {
   lib,
   stdenv,
