@@ -158,9 +158,11 @@ func (f *File) metaSet(e Expr, line int) *AttrSet {
 		}
 		switch n := e.(type) {
 		case *If:
-			if br, ok := f.ifMetaBranch(n, line); ok {
+			// An if with no set in any branch adds nothing (as any
+			// other non-set operand of a // chain).
+			if br, sets, ok := f.ifMetaBranch(n, line); ok {
 				collect(br)
-			} else {
+			} else if sets > 0 {
 				unsure = true
 			}
 		case *AttrSet:

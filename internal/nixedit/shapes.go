@@ -35,21 +35,20 @@ func ifBranches(n *If) []Expr {
 // nixpkgs takes meta.position from the description of the meta the package
 // evaluated to. When several branches are sets, which one a package gets
 // depends on the condition (a platform condition would give another system
-// another set), and ok is false.
-func (f *File) ifMetaBranch(n *If, line int) (Expr, bool) {
+// another set), and ok is false. sets is how many branches are sets.
+func (f *File) ifMetaBranch(n *If, line int) (br Expr, sets int, ok bool) {
 	var hit Expr
-	sets := 0
-	for _, br := range ifBranches(n) {
-		s := f.metaSet(br, line)
+	for _, b := range ifBranches(n) {
+		s := f.metaSet(b, line)
 		if s == nil {
 			continue
 		}
 		sets++
 		if tok := f.bindingNamed(s, "description"); tok != NoTok && f.Line(int(f.Toks[tok].Off)) == line {
-			hit = br
+			hit = b
 		}
 	}
-	return hit, sets == 1 && hit != nil
+	return hit, sets, sets == 1 && hit != nil
 }
 
 // recursiveUpdateArgs returns the two arguments of `lib.recursiveUpdate a
