@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
 
+	"github.com/nixpkgs-markbot/markbot/internal/bot"
 	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
@@ -42,10 +43,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
 	contact := fs.String("contact", os.Getenv("MARKBOT_HYDRA_CONTACT"), "your `e-mail or URL`, sent in the User-Agent (required for hydra.nixos.org; default $MARKBOT_HYDRA_CONTACT)")
 	lookback := fs.Int("lookback", breaks.DefaultLookback, "with --json, at most this many `requests` to Hydra for \"broke between\" ranges the evaluations read do not reach (0: none)")
+	confirm := fs.Int("confirm", failures.DefaultConfirmBudget, "ask Hydra about at most this many failing `builds` whose status may be a dependency's (each one or two requests, answers cached); a failure not asked about is not listed")
 	read := fs.String("read", string(hydra.ReadPage), "how an evaluation is read: `page` (the evaluation page, works at nixpkgs scale) or builds (/eval/N/builds, small jobsets only)")
 	verbose := fs.Bool("v", false, "log every request, retries, and per evaluation its requests, bytes and time")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: markbot scan [--hydra URL] [--contact EMAIL] [--jobset P/J] [--evals N] [--min-days D] [--read page|builds] [--json] [--state-dir DIR] [-v]")
+		fmt.Fprintln(stderr, "usage: markbot scan [--hydra URL] [--contact EMAIL] [--jobset P/J] [--evals N] [--min-days D] [--read page|builds] [--confirm N] [--lookback R] [--json] [--state-dir DIR] [-v]")
 		fmt.Fprintln(stderr, "\nLists the packages that fail persistently on Hydra. Exit 2: mass breakage, nothing proposed.")
 		fs.PrintDefaults()
 	}
@@ -104,7 +106,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	for i, er := range records {
 		history[i] = failures.FromRecords(er)
 	}
-	res, err := failures.Detect(history, pol)
+	res, err := bot.Decide(ctx, client, cache, history, pol, *confirm, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "markbot scan: %v\n", err)
 		return exitError
@@ -154,6 +156,9 @@ func writeScanTable(w io.Writer, c *hydra.Client, jobset string, p failures.Poli
 	}
 	fmt.Fprintf(w, "%d persistent failures in %s, evaluation %d (%s), %d evaluations read; K=%d, D=%d days\n",
 		len(res.Failures), jobset, res.Newest, res.NewestTime.Format("2006-01-02 15:04"), res.Evaluations, p.Evaluations, p.MinDays)
+	if n := len(res.Unconfirmed); n > 0 {
+		fmt.Fprintf(w, "%d more not listed: their builds' statuses may be a dependency's failure, and Hydra was not asked about them yet (--confirm); a rerun asks again\n", n)
+	}
 	if len(res.Failures) == 0 {
 		return nil
 	}
@@ -200,6 +205,9 @@ type scanJSON struct {
 	Failures     []scanFailJSON `json:"failures"`
 	Filtered     int            `json:"filtered"`
 	Jobs         int            `json:"jobs"`
+	// Unconfirmed are attributes failing persistently by the evaluation
+	// page whose builds Hydra was not asked about yet (--confirm).
+	Unconfirmed []string `json:"unconfirmed"`
 }
 
 type scanEvalJSON struct {
@@ -287,7 +295,7 @@ func writeScanJSON(w io.Writer, c *hydra.Client, jobset string, history []failur
 	}
 	out := scanJSON{
 		Schema: scanSchema, Hydra: strings.TrimRight(c.BaseURL(), "/"), Jobset: jobset, Verdict: "ok",
-		Failures: []scanFailJSON{}, Filtered: res.Filtered, Jobs: res.Jobs,
+		Failures: []scanFailJSON{}, Filtered: res.Filtered, Jobs: res.Jobs, Unconfirmed: append([]string{}, res.Unconfirmed...),
 		Policy: scanPolicyJSON{Evaluations: p.Evaluations, MinDays: p.MinDays, MinDerivations: p.MinDerivations,
 			MassBreakageShare: p.MassBreakageShare, Systems: p.Systems},
 	}

@@ -50,6 +50,9 @@ type Options struct {
 	// evaluation's failure is the evidence the revert answered, and master
 	// has not been evaluated since.
 	Markers func(context.Context) ([]state.Marker, error)
+	// ConfirmBudget bounds the failing builds a cycle asks Hydra about
+	// (Decide; failures.DefaultConfirmBudget when 0).
+	ConfirmBudget int
 	// Lookback is the most requests to Hydra a cycle spends on "broke
 	// between" ranges that the evaluations read do not reach (when the
 	// Hydra client can look further back: breaks.Hydra); 0: none.
@@ -108,7 +111,7 @@ func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Optio
 	}
 
 	// Decide.
-	res, err := failures.Detect(history, o.Policy)
+	res, err := Decide(ctx, h, o.Cache, history, o.Policy, o.ConfirmBudget, log)
 	if err != nil {
 		return nil, fmt.Errorf("decide: %w", err)
 	}

@@ -104,7 +104,8 @@ func Confirm(ctx context.Context, history []Evaluation, p Policy, ask Provenance
 	fs := append([]Failure(nil), cand.Failures...)
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].FailingSince.Before(fs[j].FailingSince) })
 	prov := Provenance{}
-	asked := 0
+	asked, askErrors := 0, 0
+	var askError error
 	for _, f := range fs {
 		for _, sf := range f.PerSystem {
 			for _, bt := range sf.BuildTimes {
@@ -118,6 +119,10 @@ func Confirm(ctx context.Context, history []Evaluation, p Policy, ask Provenance
 					if ctx.Err() != nil {
 						return Result{}, nil, ctx.Err()
 					}
+					askErrors++
+					if askError == nil {
+						askError = fmt.Errorf("build %d: %w", bt.Build, err)
+					}
 					continue // unconfirmed
 				}
 				prov[bt.Build] = Learned{Status: st, Origin: o}
@@ -128,27 +133,34 @@ func Confirm(ctx context.Context, history []Evaluation, p Policy, ask Provenance
 	if err != nil {
 		return res, prov, fmt.Errorf("failures: %w", err)
 	}
-	// Name the candidates left out for want of an answer (not those an
-	// answer ruled out).
-	kept := map[string]bool{}
-	for _, f := range res.Failures {
-		kept[f.Attr] = true
-	}
+	res.AskErrors, res.AskError = askErrors, askError
+	// A candidate with a build not learned about is left out whole, not
+	// kept on its other systems: a marker narrower than the failure would
+	// stay narrow (the next cycle sees its attribute marked). It is named
+	// in Unconfirmed, and a later cycle asks again.
+	incomplete := map[string]bool{}
 	for _, f := range cand.Failures {
-		if kept[f.Attr] {
-			continue
-		}
 	unasked:
 		for _, sf := range f.PerSystem {
 			for _, bt := range sf.BuildTimes {
 				if _, ok := stops[bt.Build]; ok {
 					if _, done := prov[bt.Build]; !done {
+						incomplete[f.Attr] = true
 						res.Unconfirmed = append(res.Unconfirmed, f.Attr)
 						break unasked
 					}
 				}
 			}
 		}
+	}
+	if len(incomplete) > 0 {
+		kept := res.Failures[:0:0]
+		for _, f := range res.Failures {
+			if !incomplete[f.Attr] {
+				kept = append(kept, f)
+			}
+		}
+		res.Failures = kept
 	}
 	return res, prov, nil
 }

@@ -176,3 +176,33 @@ func TestUnknownStatusLogged(t *testing.T) {
 		t.Errorf("failures %v, unknown %v; want none and {5: 1}", res.Failures, res.UnknownStatuses)
 	}
 }
+
+// A failure on two systems whose builds on one Hydra did not answer about
+// is left out whole, not kept on the other system: its marker would stay
+// narrower than the failure.
+func TestConfirmLeavesOutPartlyAnswered(t *testing.T) {
+	arm := job{"pkg.aarch64-linux", "aarch64-linux", "1a 1b 1c"}
+	h := history(day, linux("pkg", "1a 1b 1c"), arm, linux("ok", "0z 0z 0z"), linux("ok2", "0z 0z 0z"), linux("ok3", "0z 0z 0z"))
+	p := DefaultPolicy()
+	p.MassBreakageShare = 1
+	ask := func(ctx context.Context, id, stop int64) (hydra.Status, hydra.Origin, error) {
+		for _, e := range h {
+			for _, r := range e.Records {
+				if r.Build == id && r.System == "aarch64-linux" {
+					return 0, 0, errors.New("502 Bad Gateway")
+				}
+			}
+		}
+		return 1, hydra.OriginOwn, nil
+	}
+	res, _, err := Confirm(context.Background(), h, p, ask, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 0 || len(res.Unconfirmed) != 1 || res.Unconfirmed[0] != "pkg" {
+		t.Errorf("failures %+v, unconfirmed %v; want none and pkg", res.Failures, res.Unconfirmed)
+	}
+	if res.AskErrors != 3 || res.AskError == nil || !strings.Contains(res.AskError.Error(), "502") {
+		t.Errorf("ask errors %d (%v), want 3 with the first", res.AskErrors, res.AskError)
+	}
+}

@@ -102,6 +102,10 @@ type Result struct {
 	// it could not learn whose derivation one of their failing builds is
 	// about (its budget, an error): a later cycle asks again.
 	Unconfirmed []string
+	// AskErrors counts the builds Confirm asked Hydra about without an
+	// answer, AskError is the first such error (nil: every ask answered).
+	AskErrors int
+	AskError  error
 }
 
 // obs is one evaluation's build of a job.
