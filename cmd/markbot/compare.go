@@ -56,6 +56,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	pingDarwin := fs.Bool("ping-secondary-platforms", false, "also mention maintainers of packages that regress only on Darwin")
 	maxMentions := fs.Int("max-mentions", compare.DefaultMaxMentions, "mention cap per maintainer set (teams count as one); above it nobody in the set is mentioned")
 	maxLogs := fs.Int("max-logs", 40, "log tails fetched at most (each costs 3 Hydra requests); 0: none")
+	confirm := fs.Int("confirm", failures.DefaultConfirmBudget, "ask Hydra whose failure each regression's head build is, for at most this many `builds` (1–2 requests each, answers cached; -1: none)")
 	lookback := fs.Int("lookback", breaks.DefaultLookback, "at most this many `requests` to Hydra for the regressions' \"broke between\" ranges on head (0: none)")
 	rate := fs.Float64("rate", 1, "requests per second to Hydra (hydra.nixos.org allows about 2)")
 	contact := fs.String("contact", os.Getenv("MARKBOT_HYDRA_CONTACT"), "your `e-mail or URL`, sent in the User-Agent (required for hydra.nixos.org; default $MARKBOT_HYDRA_CONTACT)")
@@ -140,7 +141,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	opts := compareSetup{Base: bj, Head: hj, Post: target, Author: *as,
 		Ping:    compare.PingPolicy{None: *ping == "none", Max: *maxMentions, PingSecondaryPlatforms: *pingDarwin, Exclude: *as},
 		Policy:  failures.DefaultPolicy(),
-		MaxLogs: *maxLogs, Lookback: *lookback, StateDir: *stateDir, JSONOut: *jsonOut, JSONURL: *jsonURL,
+		MaxLogs: *maxLogs, Confirm: *confirm, Lookback: *lookback, StateDir: *stateDir, JSONOut: *jsonOut, JSONURL: *jsonURL,
 	}.options(cache)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -191,8 +192,8 @@ type compareSetup struct {
 	Policy failures.Policy
 	// MaxLogs is how many log tails are fetched at most; 0: none.
 	MaxLogs int
-	// Lookback: see compare.Options.
-	Lookback int
+	// Confirm and Lookback: see compare.Options.
+	Confirm, Lookback int
 	// StateDir holds the full JSON report by default
 	// (<StateDir>/compare/BASE..HEAD.json).
 	StateDir string
@@ -212,6 +213,7 @@ func (s compareSetup) options(cache *hydra.Cache) compare.Options {
 	o := compare.Options{Base: s.Base, Head: s.Head, Policy: s.Policy, Post: s.Post, Author: s.Author,
 		Ping:     s.Ping,
 		MaxLogs:  s.MaxLogs,
+		Confirm:  s.Confirm,
 		Lookback: s.Lookback,
 		LogCache: filepath.Join(filepath.Dir(cache.Dir()), "logs"),
 		// Ranges are per head jobset and job: one file serves every entry.

@@ -165,7 +165,9 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 	for i, er := range records {
 		history[i] = failures.FromRecords(er)
 	}
-	res, err := failures.Detect(history, w.Policy)
+	// As the marking cycle decides: a dependency's failure copied onto a
+	// build is nobody's here either (answers cached beside the evaluations).
+	res, err := bot.Decide(ctx, hc, cache, history, w.Policy, 0, log)
 	if err != nil {
 		return nil, nil, err
 	}

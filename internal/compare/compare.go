@@ -52,6 +52,9 @@ func validName(s string) bool {
 type Build struct {
 	ID     int64
 	Status hydra.Status
+	// Stop is when it finished, as the evaluation page says (Unix time; 0
+	// unknown): what Run's confirmation step keys its cached answers on.
+	Stop int64 `json:"-"`
 }
 
 // SystemDiff is one attribute on one system, in both evaluations (Base is
@@ -116,6 +119,10 @@ type Result struct {
 	// Inconclusive counts jobs that built on base and neither built nor
 	// failed on their own on head (aborted, timed out, …).
 	Inconclusive int
+	// Unconfirmed counts the regressions' jobs whose head build Hydra was
+	// not asked about (whose failure it is: Run's confirmation step), or
+	// did not answer for: listed as regressions, possibly a dependency's.
+	Unconfirmed int
 }
 
 // RegressedJobs is the number of regressed jobs (attribute × system).
@@ -169,12 +176,12 @@ func Compare(base, head failures.Evaluation, baseJobset, headJobset Jobset, p fa
 	regressions, fixes, deps, newFailing := map[string][]SystemDiff{}, map[string][]SystemDiff{}, map[string][]SystemDiff{}, map[string][]SystemDiff{}
 	for k, h := range hj {
 		hc := p.Classify(h.Status)
-		d := SystemDiff{System: k.system, Job: h.Job, Head: &Build{h.Build, h.Status}}
+		d := SystemDiff{System: k.system, Job: h.Job, Head: &Build{ID: h.Build, Status: h.Status, Stop: h.Stop}}
 		b, inBase := bj[k]
 		var bc failures.Class
 		if inBase {
 			bc = p.Classify(b.Status)
-			d.Base = &Build{b.Build, b.Status}
+			d.Base = &Build{ID: b.Build, Status: b.Status, Stop: b.Stop}
 		}
 		switch {
 		case hc == failures.ClassDependency:

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 )
 
 // TestRunBrokeBetween: hello built on head in evaluation 199 and fails in
@@ -19,7 +21,7 @@ func TestRunBrokeBetween(t *testing.T) {
 		lookback int
 		hello    string // "unknown" or "199..200"
 	}{
-		{4, "199..200"},
+		{breaks.RequestsPerLookup, "199..200"},
 		{0, "unknown"},
 	} {
 		o := defaultOptions()

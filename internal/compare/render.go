@@ -309,6 +309,10 @@ func (r *Report) summary(sb *strings.Builder) {
 		count(jobsIn(r.NewFailing), "job", "jobs"), r.Base.Jobset,
 		count(r.OnlyBase, "job", "jobs"), r.Base.Jobset,
 		count(r.Inconclusive, "job", "jobs"))
+	if r.Unconfirmed > 0 {
+		fmt.Fprintf(sb, "\n%s listed as regressions without Hydra saying whose failure the head build is (the evaluation page's Failed may be a dependency's cached failure); a later report asks again.\n",
+			count(r.Unconfirmed, "job is", "jobs are"))
+	}
 }
 
 func (r *Report) packageTable(sb *strings.Builder, pkgs []Package, fixes bool) {
@@ -513,6 +517,7 @@ type jsonCounts struct {
 	NewFailingJobs     int `json:"new_failing_jobs"`
 	OnlyBase           int `json:"only_base_jobs"`
 	Inconclusive       int `json:"inconclusive_jobs"`
+	Unconfirmed        int `json:"unconfirmed_jobs"`
 }
 
 type jsonReport struct {
@@ -566,7 +571,7 @@ func (r *Report) jsonDoc() jsonReport {
 		Head: jsonEval{Jobset: r.Head.Jobset.String(), Eval: r.Head.Eval, URL: r.evalURL(r.Head.Eval), Time: r.Head.Time, Jobs: r.Head.Jobs},
 		Counts: jsonCounts{Regressions: len(r.Regressions), RegressedJobs: r.RegressedJobs(), Fixes: len(r.Fixes), FixedJobs: r.FixedJobs(),
 			StillFailing: r.StillFailing, DependencyFailures: len(r.DependencyFailures), DependencyJobs: jobsIn(r.DependencyFailures),
-			NewFailingJobs: jobsIn(r.NewFailing), OnlyBase: r.OnlyBase, Inconclusive: r.Inconclusive},
+			NewFailingJobs: jobsIn(r.NewFailing), OnlyBase: r.OnlyBase, Inconclusive: r.Inconclusive, Unconfirmed: r.Unconfirmed},
 		Share: r.Share(), Regressions: []jsonPackage{}, Fixes: []jsonPackage{},
 		DependencyFailures: attrs(r.DependencyFailures), NewFailing: attrs(r.NewFailing),
 	}

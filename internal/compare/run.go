@@ -102,6 +102,10 @@ type Options struct {
 	Limit int
 	// TeamOrg is the teams' organisation (default NixOS).
 	TeamOrg string
+	// Confirm bounds the regressions' head builds Hydra is asked about
+	// (whose failure each is; failures.DefaultConfirmBudget when 0, <0:
+	// none).
+	Confirm int
 	// Lookback is the most requests to Hydra spent on "broke between"
 	// ranges of regressions (RequestsPerLookup each, when the Hydra client
 	// can look back: breaks.Hydra); 0: none.
@@ -229,6 +233,9 @@ func Run(ctx context.Context, d Deps, o Options) (*Outcome, error) {
 		return nil, err
 	}
 	res := Compare(base, head, o.Base, o.Head, o.Policy)
+	if err := confirmRegressions(ctx, d, d.Cache, o.Policy, o.Confirm, &res); err != nil {
+		return nil, err
+	}
 
 	var ix Index
 	if d.Index != nil && len(res.Regressions)+len(res.Fixes) > 0 {
