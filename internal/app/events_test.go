@@ -389,7 +389,13 @@ func TestMetricsChange(t *testing.T) {
 	}
 }
 
-const dropTestNix = `{ lib, stdenv, fetchurl }:
+// dropTestNix is a package file as nixfmt lays it out (markbot refuses
+// one it did not: docs/nixfmt.md).
+const dropTestNix = `{
+  lib,
+  stdenv,
+  fetchurl,
+}:
 
 stdenv.mkDerivation (finalAttrs: {
   pname = "%s";
@@ -415,7 +421,7 @@ func dropEnvWith(t *testing.T, maintainers []nixpkgs.Maintainer) *env {
 		file := "pkgs/by-name/" + name[:2] + "/" + name + "/package.nix"
 		content := fmt.Sprintf(dropTestNix, name)
 		files[file] = &content
-		changes = append(changes, prs.Change{Kind: prs.KindMark, File: file, Line: 7, Attrs: []string{name},
+		changes = append(changes, prs.Change{Kind: prs.KindMark, File: file, Line: 11, Attrs: []string{name},
 			BuildID: 312000001, BuildURL: "https://hydra.nixos.org/build/312000001", Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 			Maintainers: maintainers})
 	}
