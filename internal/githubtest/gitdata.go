@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/contents/{path...}", s.getContents)
 	s.handle("GET /repos/{owner}/{repo}/git/blobs/{sha}", s.getBlob)
 	s.handle("GET /repos/{owner}/{repo}/commits/{ref}", s.getRepoCommit)
+	s.handle("GET /repos/{owner}/{repo}/compare/{basehead}", s.compareCommits)
 
 	s.handle("POST /repos/{owner}/{repo}/pulls", s.createPull)
 	s.handle("GET /repos/{owner}/{repo}/pulls", s.listPulls)

@@ -553,6 +553,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 		return fail(err)
 	}
 	res.Reviewers = rv
+	r.countCommits(ctx, final.Changes)
 	res.Body = Body(final, BodyOptions{Reviewers: rv, Base: r.o.Base, SkipFor: r.o.SkipFor, Repo: r.o.Owner + "/" + r.o.Repo})
 	if r.o.DryRun {
 		for _, f := range files {
