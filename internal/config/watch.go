@@ -30,6 +30,11 @@ type WatchConfig struct {
 	// Policy overrides the policy section for this jobset (0 and empty
 	// mean: as in policy).
 	Policy WatchPolicy `yaml:"policy"`
+	// JobPrefix is what this jobset's job names carry before the nixpkgs
+	// attribute path, when its release file nests packages under an
+	// attribute of its own (another Hydra's naming; "nixpkgs." of NixOS
+	// jobsets is always removed). A job without it is not a package.
+	JobPrefix string `yaml:"job_prefix"`
 }
 
 // WatchPolicy is the part of the policy a watched jobset may override.
@@ -66,6 +71,7 @@ func (c *Config) Watched() []Watched {
 	for _, e := range entries {
 		project, jobset, _ := strings.Cut(e.Jobset, "/")
 		w := Watched{Hydra: e.Hydra, Project: project, Jobset: jobset, Role: e.Role, Policy: c.FailuresPolicy()}
+		w.Policy.JobPrefix = e.JobPrefix
 		if w.Hydra == "" {
 			w.Hydra = c.Hydra.URL
 		}
@@ -130,6 +136,11 @@ func (k *checker) watch() {
 		if p := e.Policy; p.MassBreakageShare < 0 || p.MassBreakageShare >= 1 || p.Evaluations < 0 || p.MinDays < 0 || p.MinDerivations < 0 {
 			k.fail(item+".policy", "evaluations, min_days and min_derivations must not be negative, mass_breakage_share within [0, 1)")
 		}
+		if e.JobPrefix != "" && e.Role == RoleMark {
+			k.fail(item+".job_prefix", "is for report entries: the mark entry is nixpkgs' own jobset, whose jobs are attribute paths")
+		} else if jp := e.JobPrefix; jp != "" && !validJobPrefix(jp) {
+			k.fail(item+".job_prefix", "%s is not an attribute path followed by a dot (like \"cuda.\")", quote(jp))
+		}
 		for j, sys := range e.Policy.Systems {
 			if !slices.Contains(KnownSystems, sys) {
 				k.fail(fmt.Sprintf("%s.policy.systems[%d]", item, j), "unknown system %s; known: %s", quote(sys), strings.Join(KnownSystems, ", "))
@@ -166,4 +177,23 @@ func (c *Config) applyWatch() {
 			c.Hydra.Jobset = e.Jobset
 		}
 	}
+}
+
+// validJobPrefix: one or more attribute names, each followed by a dot.
+func validJobPrefix(s string) bool {
+	if len(s) > 200 || !strings.HasSuffix(s, ".") {
+		return false
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if part == "" {
+			return false
+		}
+		for i, r := range part {
+			ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '\'')
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }

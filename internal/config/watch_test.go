@@ -24,13 +24,14 @@ watch:
     hydra: https://hydra.nixos-cuda.org
     role: report
     policy: {min_days: 3, systems: [x86_64-linux]}
+    job_prefix: cuda.
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ws := c.Watched()
 	if c.Hydra.Jobset != "nixpkgs/unstable" || len(ws) != 2 || ws[1].Hydra != "https://hydra.nixos-cuda.org" || ws[1].Policy.MinDays != 3 ||
-		len(ws[1].Policy.Systems) != 1 || ws[0].Policy.MinDays != 14 {
+		len(ws[1].Policy.Systems) != 1 || ws[0].Policy.MinDays != 14 || ws[1].Policy.JobPrefix != "cuda." || ws[0].Policy.JobPrefix != "" {
 		t.Errorf("watched %+v, hydra.jobset %s", ws, c.Hydra.Jobset)
 	}
 	for _, tt := range []struct{ yaml, want string }{
@@ -43,6 +44,9 @@ watch:
 		{"watch:\n  - {jobset: a/b, role: report, hydra: ftp://x}\n", "watch[0].hydra: want an http(s) URL"},
 		{"watch:\n  - {jobset: a/b, role: report, policy: {mass_breakage_share: 2}}\n", "watch[0].policy"},
 		{"watch:\n  - {jobset: a/b, role: report, policy: {systems: [mips-linux]}}\n", "watch[0].policy"},
+		{"watch:\n  - {jobset: a/b, role: report, job_prefix: cuda}\n", `watch[0].job_prefix: "cuda" is not an attribute path followed by a dot`},
+		{"watch:\n  - {jobset: a/b, role: report, job_prefix: ..}\n", `watch[0].job_prefix`},
+		{"watch:\n  - {jobset: a/b, role: mark, job_prefix: x.}\n", "watch[0].job_prefix: is for report entries"},
 	} {
 		_, err := Parse("m.yaml", []byte("version: 1\n"+tt.yaml))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -11,7 +11,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
-	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
 
 // Evaluation is the input for one evaluation: its id, time and the records
@@ -175,7 +174,7 @@ func detect(history []Evaluation, p Policy, classify func(*hydra.Record) Class) 
 		if _, ok := sysIndex[r.System]; !ok {
 			continue
 		}
-		if _, ok := nixpkgs.AttrFromJob(r.Job, r.System); ok {
+		if _, ok := p.attrOf(r.Job, r.System); ok {
 			firsts = append(firsts, first{r.Job, i})
 		}
 	}
@@ -201,7 +200,7 @@ func detect(history []Evaluation, p Policy, classify func(*hydra.Record) Class) 
 		if !failingForGuard(r.Status) && classify(r) != ClassOwnFailure {
 			continue
 		}
-		attr, _ := nixpkgs.AttrFromJob(r.Job, r.System)
+		attr, _ := p.attrOf(r.Job, r.System)
 		j := &job{attr: attr, sys: sysIndex[r.System], hist: []obs{{0, r}}}
 		jobs[r.Job] = j
 		order = append(order, j)

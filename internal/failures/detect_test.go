@@ -330,3 +330,23 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// A watched jobset on another Hydra whose release file nests packages
+// under an attribute of its own (Policy.JobPrefix): the prefix is taken
+// off, and a job without it is not a package.
+func TestDetectJobPrefix(t *testing.T) {
+	h := history(day,
+		job{"cuda.cudaPackages.cudnn.x86_64-linux", "x86_64-linux", "1a 1b 1c 1d"},
+		job{"hello.x86_64-linux", "x86_64-linux", "1a 1b 1c 1d"}, // not under the prefix
+		linux("cuda.ok1", "0a 0a 0a 0a"), linux("cuda.ok2", "0a 0a 0a 0a"), linux("cuda.ok3", "0a 0a 0a 0a"),
+	)
+	p := DefaultPolicy()
+	p.JobPrefix = "cuda."
+	res, err := Detect(h, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Attr != "cudaPackages.cudnn" || res.Failures[0].PerSystem[0].Job != "cuda.cudaPackages.cudnn.x86_64-linux" {
+		t.Errorf("failures %+v", res.Failures)
+	}
+}

@@ -9,13 +9,19 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
 
 // Policy says what counts as a persistent failure. The config package fills
 // it from markbot.yaml; DefaultPolicy gives the defaults.
 type Policy struct {
+	// JobPrefix, when set, is what the jobset's job names carry before the
+	// attribute path (a watched jobset on another Hydra): stripped before
+	// nixpkgs.AttrFromJob; a job without it is not a package.
+	JobPrefix string
 	// Evaluations (K): the job must fail in every one of the last K
 	// evaluations that built it (status success or own failure).
 	Evaluations int
@@ -200,4 +206,16 @@ func (p Policy) allowed(attr string) bool {
 		}
 	}
 	return false
+}
+
+// attrOf is the attribute path job (on system) builds, under p.JobPrefix.
+func (p Policy) attrOf(job, system string) (string, bool) {
+	if p.JobPrefix != "" {
+		rest, ok := strings.CutPrefix(job, p.JobPrefix)
+		if !ok {
+			return "", false
+		}
+		job = rest
+	}
+	return nixpkgs.AttrFromJob(job, system)
 }
