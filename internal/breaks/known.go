@@ -24,46 +24,58 @@ const MaxKnownFile = 32 << 20
 // over from the ranges of this run (a cache: losing it costs requests).
 const MaxKnown = 100_000
 
+// Known is what LoadKnown and SaveKnown keep: the ranges looked up (by
+// Key), and the commits GitHub counted in a range (by "GOOD...BAD"; -1:
+// GitHub cannot compare them, asked no more).
+type Known struct {
+	Ranges  map[string]Range `json:"ranges"`
+	Commits map[string]int   `json:"commits,omitempty"`
+}
+
 // knownFile is the JSON file LoadKnown and SaveKnown read and write.
 type knownFile struct {
-	Version int              `json:"version"`
-	Ranges  map[string]Range `json:"ranges"`
+	Version int `json:"version"`
+	Known
 }
 
 const knownVersion = 1
 
-// LoadKnown reads the ranges SaveKnown wrote to path: an empty map when
-// the file does not exist or is from another version.
-func LoadKnown(path string) (map[string]Range, error) {
+// LoadKnown reads what SaveKnown wrote to path: empty maps when the file
+// does not exist or is from another version.
+func LoadKnown(path string) (Known, error) {
+	empty := Known{Ranges: map[string]Range{}, Commits: map[string]int{}}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]Range{}, nil
+		return empty, nil
 	}
 	if err != nil {
-		return nil, err
+		return empty, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(limits.NewReader(f, MaxKnownFile, path, 0, ""))
 	if err != nil {
-		return nil, err
+		return empty, err
 	}
 	var kf knownFile
 	if err := json.Unmarshal(data, &kf); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return empty, fmt.Errorf("%s: %w", path, err)
 	}
 	if kf.Version != knownVersion || kf.Ranges == nil {
-		return map[string]Range{}, nil
+		return empty, nil
 	}
-	return kf.Ranges, nil
+	if kf.Commits == nil {
+		kf.Commits = map[string]int{}
+	}
+	return kf.Known, nil
 }
 
 // SaveKnown writes known to path atomically (a temporary file renamed
 // over it), so a crash leaves the old file or the new one.
-func SaveKnown(path string, known map[string]Range) error {
-	if len(known) > MaxKnown {
+func SaveKnown(path string, known Known) error {
+	if len(known.Ranges)+len(known.Commits) > MaxKnown {
 		return nil // keep the old file rather than grow without bound
 	}
-	data, err := json.Marshal(knownFile{Version: knownVersion, Ranges: known})
+	data, err := json.Marshal(knownFile{Version: knownVersion, Known: known})
 	if err != nil {
 		return err
 	}

@@ -14,16 +14,19 @@ func TestKnownFile(t *testing.T) {
 		"nixpkgs/staging-next/foo.x86_64-linux/7": {Good: Point{1, rev('a')}, Bad: Point{2, rev('b')}, Exact: true},
 		"nixpkgs/staging-next/bar.x86_64-linux/8": {}, // never built: unknown, and known to be
 	}
-	got, err := LoadKnown(path)
-	if err != nil || len(got) != 0 {
-		t.Fatalf("absent file: %v %v", got, err)
+	k, err := LoadKnown(path)
+	if err != nil || len(k.Ranges) != 0 || k.Commits == nil {
+		t.Fatalf("absent file: %v %v", k, err)
 	}
-	if err := SaveKnown(path, known); err != nil {
+	commits := map[string]int{rev('a') + "..." + rev('b'): 12, rev('c') + "..." + rev('d'): -1}
+	if err := SaveKnown(path, Known{Ranges: known, Commits: commits}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = LoadKnown(path)
-	if err != nil || len(got) != 2 || got["nixpkgs/staging-next/foo.x86_64-linux/7"] != known["nixpkgs/staging-next/foo.x86_64-linux/7"] {
-		t.Fatalf("round trip: %+v %v", got, err)
+	k, err = LoadKnown(path)
+	got := k.Ranges
+	if err != nil || len(got) != 2 || got["nixpkgs/staging-next/foo.x86_64-linux/7"] != known["nixpkgs/staging-next/foo.x86_64-linux/7"] ||
+		len(k.Commits) != 2 || k.Commits[rev('a')+"..."+rev('b')] != 12 {
+		t.Fatalf("round trip: %+v %v", k, err)
 	}
 	if r, ok := got["nixpkgs/staging-next/bar.x86_64-linux/8"]; !ok || r.Known() {
 		t.Errorf("the unknown range was not kept as unknown: %+v %v", r, ok)
@@ -50,7 +53,7 @@ func TestKnownFile(t *testing.T) {
 			}
 			got, err := LoadKnown(p)
 			switch {
-			case tt.err == "" && (err != nil || len(got) != 0):
+			case tt.err == "" && (err != nil || len(got.Ranges) != 0):
 				t.Errorf("got %v, %v; want an empty map", got, err)
 			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 				t.Errorf("error %v, want one containing %q", err, tt.err)

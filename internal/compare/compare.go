@@ -68,6 +68,9 @@ type SystemDiff struct {
 	// last head evaluation in which the job built and the first in which
 	// it failed (the zero Range: unknown). Run fills it (ranges.go).
 	BrokeBetween breaks.Range
+	// Commits is the number of commits in BrokeBetween as GitHub counts
+	// them (0: not counted).
+	Commits int
 }
 
 // Entry is one attribute with the systems where it belongs to a category

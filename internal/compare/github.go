@@ -66,6 +66,20 @@ func (g ghAdapter) Login(ctx context.Context, id int64) (string, error) {
 	return u.GetLogin(), nil
 }
 
+// CountCommits is the number of commits in base...head (GitHub's compare
+// API, "Compare two commits": total_commits, read from a page of one
+// commit).
+func (g ghAdapter) CountCommits(ctx context.Context, owner, repo, base, head string) (int, error) {
+	c, _, err := g.c.Repositories.CompareCommits(ctx, owner, repo, base, head, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		return 0, explain(err)
+	}
+	if c.TotalCommits == nil || *c.TotalCommits < 0 {
+		return 0, errors.New("compare: no total_commits in GitHub's answer")
+	}
+	return *c.TotalCommits, nil
+}
+
 // explain names a rate limit's end.
 func explain(err error) error {
 	var rl *github.RateLimitError

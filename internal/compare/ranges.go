@@ -6,6 +6,11 @@ package compare
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
@@ -24,20 +29,23 @@ func findRanges(ctx context.Context, d Deps, o Options, headEval hydra.Eval, rep
 		return nil
 	}
 	f := &breaks.Finder{Hydra: bh, Budget: o.Lookback}
+	known := breaks.Known{Ranges: map[string]breaks.Range{}, Commits: map[string]int{}}
 	if o.RangeCache != "" {
-		known, err := breaks.LoadKnown(o.RangeCache)
-		if err != nil {
+		var err error
+		if known, err = breaks.LoadKnown(o.RangeCache); err != nil {
 			d.Log.WithError(err).Warn("broke-between cache unreadable: looking ranges up again")
 		}
-		f.Known = known
+		counted := len(known.Commits)
 		defer func() {
-			if f.Spent() > 0 {
-				if err := breaks.SaveKnown(o.RangeCache, f.Known); err != nil {
+			if f.Spent() > 0 || len(known.Commits) != counted {
+				known.Ranges = f.Known
+				if err := breaks.SaveKnown(o.RangeCache, known); err != nil {
 					d.Log.WithError(err).Warn("broke-between cache not saved")
 				}
 			}
 		}()
 	}
+	f.Known = known.Ranges
 	revs := map[int64]string{}
 	if rev := headEval.NixpkgsRevision(); rev != "" {
 		revs[headEval.ID] = rev
@@ -68,5 +76,61 @@ func findRanges(ctx context.Context, d Deps, o Options, headEval hydra.Eval, rep
 	if f.Spent() > 0 {
 		d.Log.WithField("requests", f.Spent()).Info("looked back on Hydra for broke-between ranges")
 	}
+	countCommits(ctx, d, rep, known.Commits)
 	return nil
+}
+
+// CommitCounter counts the commits between two nixpkgs revisions (the
+// adapter FromGitHub makes: GitHub's compare API). Run counts the ranges
+// it found when its GitHub is one (with --post).
+type CommitCounter interface {
+	CountCommits(ctx context.Context, owner, repo, base, head string) (int, error)
+}
+
+// MaxCommitCounts bounds the compare requests of one report (equal ranges
+// are asked once); a range past it, or one GitHub cannot compare, is shown
+// without a count.
+const MaxCommitCounts = 10
+
+// countCommits counts the report's ranges (those in known first: a count
+// never changes; -1 there is a range GitHub could not compare, 404 or 422,
+// not asked again), at most MaxCommitCounts requests.
+func countCommits(ctx context.Context, d Deps, rep *Report, known map[string]int) {
+	cc, ok := d.GitHub.(CommitCounter)
+	if !ok {
+		return
+	}
+	owner, repo, _ := strings.Cut(NixpkgsRepo, "/")
+	asked := 0
+	for i := range rep.Sections {
+		for j := range rep.Sections[i].Packages {
+			p := &rep.Sections[i].Packages[j]
+			for k := range p.Systems {
+				br := p.Systems[k].BrokeBetween
+				if !br.Known() {
+					continue
+				}
+				key := br.Good.Revision + "..." + br.Bad.Revision
+				n, seen := known[key]
+				if !seen {
+					if asked >= MaxCommitCounts || ctx.Err() != nil {
+						continue
+					}
+					asked++
+					var err error
+					if n, err = cc.CountCommits(ctx, owner, repo, br.Good.Revision, br.Bad.Revision); err != nil {
+						d.Log.WithError(err).Info("no commit count for a broke-between range")
+						var er *github.ErrorResponse
+						if !errors.As(err, &er) || er.Response == nil ||
+							(er.Response.StatusCode != http.StatusNotFound && er.Response.StatusCode != http.StatusUnprocessableEntity) {
+							continue // asked again next time
+						}
+						n = -1
+					}
+					known[key] = n
+				}
+				p.Systems[k].Commits = max(n, 0)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,5 +62,43 @@ func TestRunBrokeBetween(t *testing.T) {
 		if !strings.Contains(body, "| Broke between |") || !strings.Contains(body, "| unknown |") {
 			t.Errorf("lookback %d: comment lacks the column or an unknown range:\n%s", tt.lookback, body)
 		}
+	}
+}
+
+// countingGitHub is memGitHub with GitHub's compare API.
+type countingGitHub struct {
+	*memGitHub
+	asked int
+}
+
+func (g *countingGitHub) CountCommits(_ context.Context, owner, repo, base, head string) (int, error) {
+	g.asked++
+	if owner+"/"+repo != NixpkgsRepo || base == "" || head == "" {
+		return 0, errors.New("bad request")
+	}
+	return 7, nil
+}
+
+// With GitHub at hand (posting), each range found gets its commit count,
+// asked once per range.
+func TestRunCountsCommits(t *testing.T) {
+	w := newWorld(t, regressionJobs.base, regressionJobs.head)
+	w.head.AddEval(199, t0+199, builds(29000, 199, []job{{"hello", x86, 0}, {"renamed", x86, 0}, {"python313Packages.foo", x86, 1}})...)
+	d := w.deps(t, t.TempDir())
+	gh := &countingGitHub{memGitHub: &memGitHub{self: "markbot[bot]", logins: map[int64]string{1002: "bob-b", 1003: "carol", 1007: "grace"}}}
+	d.GitHub = gh
+	o := defaultOptions()
+	o.Lookback = 3 * breaks.RequestsPerLookup
+	o.Post = &Target{"NixOS", "nixpkgs", 1}
+	out, err := Run(context.Background(), d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.Markdown.Body, " (7 commits)"); n != 2 || gh.asked != 1 {
+		t.Errorf("%d counted cells, %d compare requests; want 2 cells for one shared range, asked once:\n%s", n, gh.asked, out.Markdown.Body)
+	}
+	var js strings.Builder
+	if err := out.Report.JSON(&js); err != nil || !strings.Contains(js.String(), `"commits": 7`) {
+		t.Errorf("JSON lacks the count (%v)", err)
 	}
 }

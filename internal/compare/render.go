@@ -332,7 +332,7 @@ func (r *Report) packageTable(sb *strings.Builder, pkgs []Package, fixes bool) {
 		var heads, logs, bases, ranges []string
 		for _, d := range p.Systems {
 			if !fixes {
-				if c := rangeCell(d.BrokeBetween); !slices.Contains(ranges, c) {
+				if c := rangeCell(d.BrokeBetween, d.Commits); !slices.Contains(ranges, c) {
 					ranges = append(ranges, c)
 				}
 			}
@@ -355,11 +355,17 @@ func (r *Report) packageTable(sb *strings.Builder, pkgs []Package, fixes bool) {
 
 // rangeCell is a "broke between" range as a compare link into nixpkgs,
 // "unknown" when it is.
-func rangeCell(br breaks.Range) string {
+func rangeCell(br breaks.Range, commits int) string {
 	if !br.Known() {
 		return "unknown"
 	}
 	s := "[" + mdtext.CodeSpan(shortRev(br.Good.Revision)+"..."+shortRev(br.Bad.Revision)) + "](" + br.CompareURL(NixpkgsRepo) + ")"
+	switch {
+	case commits == 1:
+		s += " (1 commit)"
+	case commits > 1:
+		s += " (" + strconv.Itoa(commits) + " commits)"
+	}
 	if !br.Exact {
 		s += " or earlier"
 	}
@@ -477,6 +483,8 @@ type jsonRange struct {
 	Bad        jsonPoint `json:"bad"`
 	Exact      bool      `json:"exact"`
 	CompareURL string    `json:"compare_url"`
+	// Commits in the range as GitHub counts them (absent: not counted).
+	Commits int `json:"commits,omitempty"`
 }
 
 type jsonPoint struct {
@@ -552,7 +560,7 @@ func (r *Report) jsonDoc() jsonReport {
 			js := jsonSystem{System: d.System, Job: d.Job, Head: build(d.Head), Base: build(d.Base)}
 			if br := d.BrokeBetween; br.Known() {
 				js.BrokeBetween = &jsonRange{Good: jsonPoint{br.Good.Eval, br.Good.Revision}, Bad: jsonPoint{br.Bad.Eval, br.Bad.Revision},
-					Exact: br.Exact, CompareURL: br.CompareURL(NixpkgsRepo)}
+					Exact: br.Exact, CompareURL: br.CompareURL(NixpkgsRepo), Commits: d.Commits}
 			}
 			jp.PerSystem = append(jp.PerSystem, js)
 		}
