@@ -191,7 +191,59 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 	} else {
 		indexes.put(key, ix) // still in use
 	}
-	return report.FromDetection(*js, res, ix, breaks.Revisions(records)), ix, nil
+	fs := report.FromDetection(*js, res, ix, breaks.Revisions(records))
+	if err := lookBack(ctx, hc, cache, w, res, records, fs, log); err != nil {
+		return nil, nil, err
+	}
+	return fs, ix, nil
+}
+
+// lookBack fills the "broke between" ranges the history read does not
+// reach, from Hydra's per-job routes (internal/breaks), within
+// breaks.DefaultLookback requests per jobset and reading; ranges found are
+// kept beside the evaluation cache (broke-between.json, shared with
+// markbot compare), so each costs its requests once. fs is
+// report.FromDetection(res): one failure per res failure, in order. A
+// request that fails leaves that range unknown; only a cancelled ctx is
+// an error.
+func lookBack(ctx context.Context, hc *hydra.Client, cache *hydra.Cache, w config.Watched, res failures.Result, records []*hydra.EvalRecords, fs []report.Failure, log logrus.FieldLogger) error {
+	path := filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json")
+	known, err := breaks.LoadKnown(path)
+	if err != nil {
+		log.WithError(err).Warn("site: broke-between cache unreadable: looking ranges up again")
+	}
+	f := &breaks.Finder{Hydra: hc, Budget: breaks.DefaultLookback, Known: known.Ranges}
+	revs := breaks.Revisions(records)
+	for i := range res.Failures {
+		if i >= len(fs) || fs[i].BrokeBetween != nil || len(res.Failures[i].PerSystem) == 0 {
+			continue
+		}
+		first := res.Failures[i].PerSystem[0]
+		for _, sf := range res.Failures[i].PerSystem[1:] {
+			if sf.FirstFailingEval < first.FirstFailingEval {
+				first = sf
+			}
+		}
+		r, ok, err := f.Find(ctx, w.Project, w.Jobset, first, revs)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.WithError(err).WithField("attr", fs[i].Attr).Info("site: broke between unknown")
+			continue
+		}
+		if ok {
+			fs[i].BrokeBetween = report.NewRange(r.Good.Revision, r.Bad.Revision, -1)
+		}
+	}
+	if f.Spent() > 0 {
+		known.Ranges = f.Known
+		if err := breaks.SaveKnown(path, known); err != nil {
+			log.WithError(err).Warn("site: broke-between cache not saved")
+		}
+		log.WithFields(logrus.Fields{"jobset": w.Name(), "requests": f.Spent()}).Info("site: looked back on Hydra for broke-between ranges")
+	}
+	return nil
 }
 
 // siteIndexes keeps the packages index of each watched jobset's newest

@@ -31,6 +31,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 )
 
 // NixpkgsURL is the repository revisions and comparisons link to.
@@ -185,9 +187,7 @@ func NewRange(good, bad string, commits int) *Range {
 	return &Range{Good: good, Bad: bad, Commits: commits, CompareURL: NixpkgsURL + "/compare/" + good + "..." + bad}
 }
 
-var revisionRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
-
-func validRevision(r string) bool { return revisionRE.MatchString(r) }
+func validRevision(r string) bool { return breaks.ValidRevision(r) }
 
 // Build is one failing build.
 type Build struct {
