@@ -68,7 +68,11 @@ func NewWorld() (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.GitHub, err = githubtest.Start(githubtest.Options{SeedFiles: seed, Users: users, BotLogin: "markbot[bot]"})
+	teams, err := Teams()
+	if err != nil {
+		return nil, err
+	}
+	w.GitHub, err = githubtest.Start(githubtest.Options{SeedFiles: seed, Users: users, Teams: teams, BotLogin: "markbot[bot]"})
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -265,4 +269,51 @@ func Maintainers() ([]githubtest.User, error) {
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
 	return users, nil
+}
+
+// Teams are the GitHub teams of examples/packages.json (meta.teams[].github,
+// with their members), in the NixOS organisation with access to the
+// repository, as nixpkgs' teams have: what a review request to a team
+// needs on the fake GitHub.
+func Teams() ([]githubtest.Team, error) {
+	data, err := PackagesJSON()
+	if err != nil {
+		return nil, err
+	}
+	var index struct {
+		Packages map[string]struct {
+			Meta struct {
+				Teams []struct {
+					ShortName string `json:"shortName"`
+					GitHub    string `json:"github"`
+					GitHubID  int64  `json:"githubId"`
+					Members   []struct {
+						GitHub string `json:"github"`
+					} `json:"members"`
+				} `json:"teams"`
+			} `json:"meta"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		return nil, fmt.Errorf("examples/packages.json: %w", err)
+	}
+	seen := map[string]bool{}
+	var teams []githubtest.Team
+	for _, p := range index.Packages {
+		for _, t := range p.Meta.Teams {
+			if t.GitHub == "" || seen[t.GitHub] {
+				continue
+			}
+			seen[t.GitHub] = true
+			tm := githubtest.Team{Org: "NixOS", Slug: t.GitHub, Name: t.ShortName, ID: t.GitHubID}
+			for _, m := range t.Members {
+				if m.GitHub != "" {
+					tm.Members = append(tm.Members, m.GitHub)
+				}
+			}
+			teams = append(teams, tm)
+		}
+	}
+	sort.Slice(teams, func(i, j int) bool { return teams[i].Slug < teams[j].Slug })
+	return teams, nil
 }
