@@ -202,7 +202,8 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 // reach, from Hydra's per-job routes (internal/breaks), within
 // breaks.DefaultLookback requests per jobset and reading; ranges found are
 // kept beside the evaluation cache (broke-between.json, shared with
-// markbot compare), so each costs its requests once. fs is
+// markbot compare, whose commit counts the pages then show), so each costs
+// its requests once. fs is
 // report.FromDetection(res): one failure per res failure, in order. A
 // request that fails leaves that range unknown; only a cancelled ctx is
 // an error.
@@ -234,6 +235,15 @@ func lookBack(ctx context.Context, hc *hydra.Client, cache *hydra.Cache, w confi
 		}
 		if ok {
 			fs[i].BrokeBetween = report.NewRange(r.Good.Revision, r.Bad.Revision, -1)
+		}
+	}
+	// Commit counts markbot compare got from GitHub for the same ranges
+	// (the site itself asks GitHub nothing).
+	for i := range fs {
+		if br := fs[i].BrokeBetween; br != nil && br.Commits < 0 {
+			if n, ok := known.Commits[br.Good+"..."+br.Bad]; ok && n >= 0 {
+				br.Commits = n
+			}
 		}
 	}
 	if f.Spent() > 0 {

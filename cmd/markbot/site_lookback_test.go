@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nixpkgs-markbot/markbot/internal/breaks"
 	"github.com/nixpkgs-markbot/markbot/internal/config"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
 )
@@ -66,9 +67,27 @@ func TestSiteLooksBack(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "state", "hydra")); err != nil {
 		t.Fatal(err)
 	}
-	before := front.Stats().Requests["job"]
-	if _, err := buildSite(context.Background(), cfg, "https://example.org/", nil, cliLogger(&errb, false), &errb); err != nil {
+	// A count markbot compare got from GitHub for the range shows on the
+	// pages.
+	entries, _ := filepath.Glob(filepath.Join(dir, "state", "hydra", "*", "broke-between.json"))
+	if len(entries) != 1 {
+		t.Fatalf("broke-between.json files: %v", entries)
+	}
+	known, err := breaks.LoadKnown(entries[0])
+	if err != nil || len(known.Ranges) == 0 {
+		t.Fatalf("broke-between.json: %v, %+v", err, known)
+	}
+	known.Commits[br.Good+"..."+br.Bad] = 17
+	if err := breaks.SaveKnown(entries[0], known); err != nil {
 		t.Fatal(err)
+	}
+	before := front.Stats().Requests["job"]
+	site, err = buildSite(context.Background(), cfg, "https://example.org/", nil, cliLogger(&errb, false), &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br := site.Failures[0].BrokeBetween; br == nil || br.Commits != 17 {
+		t.Errorf("the second rebuild's range %+v, want the 17 commits compare counted", br)
 	}
 	if n := front.Stats().Requests["job"] - before; n != 0 || before == 0 {
 		t.Errorf("job requests: %d on the first build, %d on the second (want some, then none: the range is kept)", before, n)
