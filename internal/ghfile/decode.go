@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,28 @@ type Content struct {
 	Truncated bool
 }
 
+// NotFileError is a path that is not a regular file at its ref: a
+// directory ("dir"), a symbolic link ("symlink"), a submodule
+// ("submodule"), as the contents API's type says. Path and Ref are set by
+// Read.
+type NotFileError struct{ Path, Ref, Type string }
+
+func (e *NotFileError) Error() string {
+	what := "a " + strconv.Quote(e.Type)
+	switch e.Type {
+	case "dir":
+		what = "a directory"
+	case "symlink":
+		what = "a symbolic link (markbot edits files, never links)"
+	case "submodule":
+		what = "a submodule"
+	}
+	if e.Path == "" {
+		return what + ", not a file"
+	}
+	return e.Path + " at " + shortRef(e.Ref) + " is " + what + ", not a file"
+}
+
 // DecodeContent decodes a contents API answer. A directory listing (a JSON
 // array), a symlink or submodule, a missing or malformed SHA, a negative size,
 // an unknown encoding, base64 that does not decode, or content that is not
@@ -32,7 +55,7 @@ func DecodeContent(body []byte) (Content, error) {
 	}
 	trimmed := strings.TrimLeft(string(body[:min(len(body), 64)]), " \t\r\n")
 	if strings.HasPrefix(trimmed, "[") {
-		return Content{}, errors.New("a directory, not a file")
+		return Content{}, &NotFileError{Type: "dir"}
 	}
 	var j struct {
 		Type     string  `json:"type"`
@@ -46,7 +69,7 @@ func DecodeContent(body []byte) (Content, error) {
 	}
 	switch {
 	case j.Type != "file":
-		return Content{}, fmt.Errorf("a %q, not a file", j.Type)
+		return Content{}, &NotFileError{Type: j.Type}
 	case !isSHA(j.SHA):
 		return Content{}, fmt.Errorf("blob SHA %q is not a SHA-1", j.SHA)
 	case j.Size == nil || *j.Size < 0:

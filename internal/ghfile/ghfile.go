@@ -115,7 +115,7 @@ func (e *UnknownRefError) Error() string { return "GitHub has no commit " + e.Re
 // Read returns the file at path at ref (a commit SHA, branch or tag), or nil
 // without an error when there is no such path there. A file too large to read
 // is a *TooLargeError, a ref GitHub does not know an *UnknownRefError, a path
-// that is a directory, symlink or submodule an error; GitHub's own errors
+// that is a directory, symlink or submodule a *NotFileError; GitHub's own errors
 // (rate limits included) are wrapped, so errors.As finds them.
 func (r Reader) Read(ctx context.Context, ref, path string) (*File, error) {
 	if !validPath(path) {
@@ -143,6 +143,11 @@ func (r Reader) Read(ctx context.Context, ref, path string) (*File, error) {
 		return nil, fmt.Errorf("GET contents %s at %s: %w", path, shortRef(ref), err)
 	}
 	c, err := DecodeContent(body)
+	var nf *NotFileError
+	if errors.As(err, &nf) {
+		nf.Path, nf.Ref = path, ref
+		return nil, nf
+	}
 	if err != nil {
 		return nil, fmt.Errorf("GET contents %s at %s: %w", path, shortRef(ref), err)
 	}

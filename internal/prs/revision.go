@@ -207,8 +207,9 @@ func (r *run) content(ctx context.Context, file string) (*string, error) {
 
 // contentAt returns a file at commit ref (nil: it does not exist there),
 // read once per run through readFile. A ref GitHub does not know is an
-// *errUnknownRef; a file too large to read (*ghfile.TooLargeError) is
-// remembered in r.unreadable and returned as nil with the error, so that
+// *errUnknownRef; a file too large to read (*ghfile.TooLargeError) or not
+// a regular file (*ghfile.NotFileError) is remembered in r.unreadable and
+// returned as nil with the error, so that
 // carry skips the changes in it with the reason and the rest of the batch
 // goes on.
 func (r *run) contentAt(ctx context.Context, ref, file string) (*string, error) {
@@ -231,16 +232,17 @@ func (r *run) contentAt(ctx context.Context, ref, file string) (*string, error) 
 	f, err := r.readFile(ctx, r.o.Owner, ref, file)
 	var unknown *ghfile.UnknownRefError
 	var tooLarge *ghfile.TooLargeError
+	var notFile *ghfile.NotFileError
 	switch {
 	case errors.As(err, &unknown):
 		return nil, &errUnknownRef{ref}
-	case errors.As(err, &tooLarge):
+	case errors.As(err, &tooLarge), errors.As(err, &notFile):
 		if r.unreadable == nil {
 			r.unreadable = map[string]error{}
 		}
 		r.unreadable[ref+":"+file] = err
-		r.log.WithFields(logrus.Fields{"file": file, "ref": ref, "bytes": tooLarge.Size}).WithError(err).
-			Warn("file too large to read: its changes are skipped")
+		r.log.WithFields(logrus.Fields{"file": file, "ref": ref}).WithError(err).
+			Warn("file markbot cannot edit (too large, or not a regular file): its changes are skipped")
 		return nil, err
 	case err != nil:
 		return nil, err
@@ -272,11 +274,18 @@ func (r *run) readFile(ctx context.Context, owner, ref, path string) (*ghfile.Fi
 	return f, err
 }
 
-// tooLarge says whether err is a file too large to read, and why.
+// tooLarge says whether err is a file markbot cannot edit (too large to
+// read, or not a regular file), and why.
 func tooLarge(err error) (string, bool) {
 	var tl *ghfile.TooLargeError
 	if errors.As(err, &tl) {
 		return tl.Error(), true
+	}
+	// Not a regular file (a symbolic link, a submodule): as permanent, and
+	// as much the one package's business.
+	var nf *ghfile.NotFileError
+	if errors.As(err, &nf) {
+		return nf.Error(), true
 	}
 	return "", false
 }
