@@ -171,7 +171,8 @@ func prsOptions(cfg *config.Config, dryRun bool, log logrus.FieldLogger) prs.Opt
 	owner, repo := cfg.GitHub.RepositoryParts()
 	fork := ""
 	if cfg.GitHub.Fork != "" {
-		fork, _ = cfg.GitHub.HeadRepository()
+		fo, fr := cfg.GitHub.HeadRepository()
+		fork = fo + "/" + fr // its own name: a fork may be renamed
 	}
 	return prs.Options{
 		Owner: owner, Repo: repo, Base: cfg.GitHub.BaseBranch, Fork: fork,

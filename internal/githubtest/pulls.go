@@ -357,11 +357,19 @@ func (s *Server) headRepo(r *repo, head string) (*repo, string) {
 	if strings.EqualFold(owner, r.owner) {
 		return r, branch
 	}
-	hr := s.repos[strings.ToLower(owner+"/"+r.name)]
-	if hr == nil || hr.parent != r {
-		return nil, branch
+	return s.forkOf(r, owner), branch
+}
+
+// forkOf is owner's fork of r, whatever its name: GitHub resolves a PR's
+// "OWNER:branch" head to OWNER's repository in r's fork network (nil:
+// owner has none).
+func (s *Server) forkOf(r *repo, owner string) *repo {
+	for _, hr := range s.repos {
+		if hr.parent == r && strings.EqualFold(hr.owner, owner) {
+			return hr
+		}
 	}
-	return hr, branch
+	return nil
 }
 
 // importHead makes the head branch's commit available in the base

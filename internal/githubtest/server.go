@@ -98,8 +98,9 @@ type Options struct {
 	// Users and Teams resolve logins and ids and define collaborators.
 	Users []User
 	Teams []Team
-	// Forks are owners of forks of the repository ("markbot-bot"); each fork
-	// is its own bare repository sharing the upstream objects.
+	// Forks are the forks of the repository, "OWNER" (named as the
+	// upstream) or "OWNER/NAME" (a fork renamed, as GitHub allows); each
+	// fork is its own bare repository sharing the upstream objects.
 	Forks []string
 	// BotLogin and BotID are the identity of API writes (default
 	// "markbot[bot]", 9000001): pull request and comment author.
@@ -295,12 +296,16 @@ func (s *Server) setup() error {
 	if err := s.seed(up); err != nil {
 		return fmt.Errorf("seeding %s: %w", up.fullName(), err)
 	}
-	for _, owner := range s.opts.Forks {
-		dir := filepath.Join(s.tmp, owner, s.opts.Repo+".git")
-		if _, err := g.run(nil, nil, "clone", "--quiet", "--bare", "--shared", g.dir, dir); err != nil {
-			return fmt.Errorf("forking to %s: %w", owner, err)
+	for _, fork := range s.opts.Forks {
+		owner, name, ok := strings.Cut(fork, "/")
+		if !ok {
+			name = s.opts.Repo
 		}
-		s.newRepo(owner, s.opts.Repo, &gitRepo{dir: dir, home: home}, up)
+		dir := filepath.Join(s.tmp, owner, name+".git")
+		if _, err := g.run(nil, nil, "clone", "--quiet", "--bare", "--shared", g.dir, dir); err != nil {
+			return fmt.Errorf("forking to %s: %w", fork, err)
+		}
+		s.newRepo(owner, name, &gitRepo{dir: dir, home: home}, up)
 	}
 	return nil
 }
@@ -383,8 +388,8 @@ func (s *Server) RepoPath() string { return s.upstream.git.dir }
 func (s *Server) ForkPath(owner string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[strings.ToLower(owner+"/"+s.opts.Repo)]
-	if r == nil || r.parent == nil {
+	r := s.forkOf(s.upstream, owner)
+	if r == nil {
 		return "", false
 	}
 	return r.git.dir, true

@@ -198,8 +198,13 @@ func (p *Publisher) newRun() *run {
 		res:       &Result{},
 		index:     map[string]int{},
 	}
+	r.headRepo = p.o.Repo
 	if p.o.Fork != "" {
-		r.headOwner = p.o.Fork
+		owner, repo, ok := strings.Cut(p.o.Fork, "/")
+		r.headOwner = owner
+		if ok {
+			r.headRepo = repo
+		}
 	}
 	return r
 }

@@ -182,7 +182,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	if baseTree == "" {
 		var head *github.Commit
 		if err := r.call(ctx, "GET commit "+op.Head, func(ctx context.Context) (resp *github.Response, err error) {
-			head, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.o.Repo, op.Head)
+			head, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.headRepo, op.Head)
 			return resp, err
 		}); err != nil {
 			return "", err
@@ -194,7 +194,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	for i, e := range edits {
 		paths[i] = e.File
 	}
-	modes, err := r.fileModes(ctx, r.gh.headGit(), r.headOwner, r.o.Repo, baseTree, paths)
+	modes, err := r.fileModes(ctx, r.gh.headGit(), r.headOwner, r.headRepo, baseTree, paths)
 	if err != nil {
 		return "", err
 	}
@@ -202,7 +202,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	branch := ps.pr.GetHead().GetRef()
 	var tree *github.Tree
 	if err := r.call(ctx, "POST trees "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		tree, resp, err = r.gh.headGit().CreateTree(ctx, r.headOwner, r.o.Repo, baseTree, entries)
+		tree, resp, err = r.gh.headGit().CreateTree(ctx, r.headOwner, r.headRepo, baseTree, entries)
 		return resp, err
 	}); err != nil {
 		return "", err
@@ -214,7 +214,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	}
 	var c *github.Commit
 	if err := r.call(ctx, "POST commits "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		c, resp, err = r.gh.headGit().CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{Message: github.String(msg),
+		c, resp, err = r.gh.headGit().CreateCommit(ctx, r.headOwner, r.headRepo, &github.Commit{Message: github.String(msg),
 			Tree: &github.Tree{SHA: tree.SHA}, Parents: []*github.Commit{{SHA: github.String(parent)}}}, nil)
 		return resp, err
 	}); err != nil {
@@ -227,7 +227,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 	if force {
 		var ref *github.Reference
 		if err := r.call(ctx, "GET ref heads/"+branch, func(ctx context.Context) (resp *github.Response, err error) {
-			ref, resp, err = r.gh.headGit().GetRef(ctx, r.headOwner, r.o.Repo, "heads/"+branch)
+			ref, resp, err = r.gh.headGit().GetRef(ctx, r.headOwner, r.headRepo, "heads/"+branch)
 			return resp, err
 		}); err != nil {
 			return "", err
@@ -237,7 +237,7 @@ func (r *run) dropCommit(ctx context.Context, number int, ps *prState, op *dropO
 		}
 	}
 	if err := r.call(ctx, "PATCH refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		_, resp, err = r.gh.headGit().UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch),
+		_, resp, err = r.gh.headGit().UpdateRef(ctx, r.headOwner, r.headRepo, &github.Reference{Ref: github.String("heads/" + branch),
 			Object: &github.GitObject{SHA: c.SHA}}, force)
 		return resp, err
 	}); err != nil {
@@ -331,7 +331,7 @@ func (r *run) pushedFiles(ctx context.Context, number int, known map[string]bool
 		}
 		var full *github.RepositoryCommit
 		if err := r.call(ctx, "GET commits/"+short(sha), func(ctx context.Context) (resp *github.Response, err error) {
-			full, resp, err = r.gh.Commits.GetCommit(ctx, r.headOwner, r.o.Repo, sha, nil)
+			full, resp, err = r.gh.Commits.GetCommit(ctx, r.headOwner, r.headRepo, sha, nil)
 			return resp, err
 		}); err != nil {
 			return nil, err

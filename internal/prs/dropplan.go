@@ -100,7 +100,7 @@ func (r *run) planDrop(ctx context.Context, number int, ps *prState, drops []Dro
 	var headCommit *github.Commit
 	if !human {
 		if err := r.call(ctx, "GET commit "+ps.head, func(ctx context.Context) (resp *github.Response, err error) {
-			headCommit, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.o.Repo, ps.head)
+			headCommit, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.headRepo, ps.head)
 			return resp, err
 		}); err != nil {
 			return err
@@ -210,7 +210,7 @@ func (r *run) dropEdits(ctx context.Context, head string, prMarkers []state.Mark
 	}
 	var edits []fileEdit
 	for _, f := range files {
-		fc, err := r.readFile(ctx, r.headOwner, head, f)
+		fc, err := r.readFile(ctx, r.headOwner, r.headRepo, head, f)
 		if err != nil {
 			return nil, err
 		}

@@ -198,3 +198,34 @@ func TestEditKeepsFileMode(t *testing.T) {
 		}
 	}
 }
+
+// TestRenamedFork: a fork renamed on GitHub (markbot-bot/nixpkgs-markbot)
+// gets the branch, tree and commit under its own name, and the PR's head
+// is "markbot-bot:branch". Before, the branch went to
+// markbot-bot/<upstream's name>, which does not exist (404).
+func TestRenamedFork(t *testing.T) {
+	f := newFixture(t, func(o *githubtest.Options) { o.Forks = []string{"markbot-bot/nixpkgs-markbot"} })
+	p, err := New(FromGitHub(f.srv.Client()), f.st, Options{Owner: f.srv.Owner(), Repo: f.srv.Repo(), Fork: "markbot-bot/nixpkgs-markbot",
+		Now: f.now, Sleep: f.sleep, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Publish(bg, helloChange())
+	if err != nil || len(res.PRs) != 1 || res.PRs[0].Status != StatusOpened {
+		t.Fatalf("%+v, %v", res.PRs, err)
+	}
+	pr, ok := f.srv.PullRequest(1)
+	if !ok || pr.HeadOwner != "markbot-bot" {
+		t.Fatalf("PR %+v", pr)
+	}
+	dir, ok := f.srv.ForkPath("markbot-bot")
+	if !ok || !strings.HasSuffix(dir, "nixpkgs-markbot.git") {
+		t.Fatalf("fork at %q", dir)
+	}
+	if out := git(t, dir, "branch", "--list", "markbot/*"); !strings.Contains(out, res.PRs[0].Branch) {
+		t.Errorf("the renamed fork has no branch %s: %q", res.PRs[0].Branch, out)
+	}
+	if _, err := New(FromGitHub(f.srv.Client()), f.st, Options{Owner: "NixOS", Repo: "nixpkgs", Fork: "a/b/c"}); err == nil {
+		t.Error("fork a/b/c accepted")
+	}
+}

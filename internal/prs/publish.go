@@ -68,8 +68,10 @@ type Options struct {
 	Owner, Repo string
 	// Base is the base branch (default "master").
 	Base string
-	// Fork, if set, is the owner of the fork that holds markbot's branches;
-	// PR heads are then "fork:branch". Empty: branches in the upstream.
+	// Fork, if set, is the fork that holds markbot's branches, "OWNER" or
+	// "OWNER/REPO" (REPO defaults to Repo: a fork keeps the upstream's
+	// name unless renamed); PR heads are then "OWNER:branch". Empty:
+	// branches in the upstream.
 	Fork string
 	// BranchPrefix and MaxPerPR are as in PlanOptions.
 	BranchPrefix string
@@ -132,10 +134,10 @@ func New(gh Client, st Store, o Options) (*Publisher, error) {
 	default:
 		return nil, fmt.Errorf("prs: unknown ping policy %q (want %q or %q)", o.Ping, PingMaintainers, PingNone)
 	}
-	if owner, _, ok := strings.Cut(o.Fork, "/"); ok { // "owner/repo", as in the configuration
-		o.Fork = owner
+	if strings.Count(o.Fork, "/") > 1 || strings.HasPrefix(o.Fork, "/") || strings.HasSuffix(o.Fork, "/") {
+		return nil, fmt.Errorf("prs: fork %q is not OWNER or OWNER/REPO", o.Fork)
 	}
-	if strings.EqualFold(o.Fork, o.Owner) {
+	if owner, repo, _ := strings.Cut(o.Fork, "/"); strings.EqualFold(owner, o.Owner) && (repo == "" || strings.EqualFold(repo, o.Repo)) {
 		o.Fork = ""
 	}
 	if o.Base == "" {
@@ -200,7 +202,10 @@ type run struct {
 	*Publisher
 	lim       *limiter
 	log       logrus.FieldLogger
+	// headOwner and headRepo name the repository holding the branches:
+	// the upstream, or Options.Fork.
 	headOwner string
+	headRepo  string
 	baseSHA   string
 	baseTree  string
 	open      []*botPR
@@ -474,7 +479,7 @@ func (r *run) listBranches(ctx context.Context) error {
 		var refs []*github.Reference
 		var resp *github.Response
 		err := r.call(ctx, "GET matching-refs", func(ctx context.Context) (_ *github.Response, err error) {
-			refs, resp, err = r.gh.headGit().ListMatchingRefs(ctx, r.headOwner, r.o.Repo, opts)
+			refs, resp, err = r.gh.headGit().ListMatchingRefs(ctx, r.headOwner, r.headRepo, opts)
 			return resp, err
 		})
 		if err != nil {
@@ -565,7 +570,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 
 	head := final.Branch
 	if r.o.Fork != "" {
-		head = r.o.Fork + ":" + final.Branch
+		head = r.headOwner + ":" + final.Branch
 	}
 	tip, exists := r.branches[final.Branch]
 	if exists {
@@ -600,7 +605,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	entries := blobEntries(paths, func(i int) string { return files[i].New }, modes)
 	var tree *github.Tree
 	err = r.call(ctx, "POST trees "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
-		tree, resp, err = r.gh.headGit().CreateTree(ctx, r.headOwner, r.o.Repo, r.baseTree, entries)
+		tree, resp, err = r.gh.headGit().CreateTree(ctx, r.headOwner, r.headRepo, r.baseTree, entries)
 		return resp, err
 	})
 	if err != nil {
@@ -611,7 +616,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	if exists {
 		var c *github.Commit
 		err := r.call(ctx, "GET commit "+tip, func(ctx context.Context) (resp *github.Response, err error) {
-			c, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.o.Repo, tip)
+			c, resp, err = r.gh.headGit().GetCommit(ctx, r.headOwner, r.headRepo, tip)
 			return resp, err
 		})
 		if err != nil {
@@ -625,7 +630,7 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 	if commitSHA == "" {
 		var c *github.Commit
 		err := r.call(ctx, "POST commits "+final.Branch, func(ctx context.Context) (resp *github.Response, err error) {
-			c, resp, err = r.gh.headGit().CreateCommit(ctx, r.headOwner, r.o.Repo, &github.Commit{
+			c, resp, err = r.gh.headGit().CreateCommit(ctx, r.headOwner, r.headRepo, &github.Commit{
 				Message: github.String(CommitMessage(final)), Tree: &github.Tree{SHA: tree.SHA},
 				Parents: []*github.Commit{{SHA: github.String(r.baseSHA)}}}, nil)
 			return resp, err
@@ -703,7 +708,7 @@ func (r *run) pushBranch(ctx context.Context, branch, sha string, exists bool) e
 	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: github.String(sha)}}
 	if !exists {
 		err := r.call(ctx, "POST refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-			_, resp, err = r.gh.headGit().CreateRef(ctx, r.headOwner, r.o.Repo, ref)
+			_, resp, err = r.gh.headGit().CreateRef(ctx, r.headOwner, r.headRepo, ref)
 			return resp, err
 		})
 		if err == nil || !(statusOf(err) == http.StatusUnprocessableEntity && errorMentions(err, "Reference already exists")) {
@@ -711,7 +716,7 @@ func (r *run) pushBranch(ctx context.Context, branch, sha string, exists bool) e
 		}
 	}
 	return r.call(ctx, "PATCH refs "+branch, func(ctx context.Context) (resp *github.Response, err error) {
-		_, resp, err = r.gh.headGit().UpdateRef(ctx, r.headOwner, r.o.Repo, &github.Reference{Ref: github.String("heads/" + branch), Object: ref.Object}, true)
+		_, resp, err = r.gh.headGit().UpdateRef(ctx, r.headOwner, r.headRepo, &github.Reference{Ref: github.String("heads/" + branch), Object: ref.Object}, true)
 		return resp, err
 	})
 }

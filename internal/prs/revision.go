@@ -229,7 +229,7 @@ func (r *run) contentAt(ctx context.Context, ref, file string) (*string, error) 
 	if err := r.unreadable[ref+":"+file]; err != nil {
 		return nil, err
 	}
-	f, err := r.readFile(ctx, r.o.Owner, ref, file)
+	f, err := r.readFile(ctx, r.o.Owner, r.o.Repo, ref, file)
 	var unknown *ghfile.UnknownRefError
 	var tooLarge *ghfile.TooLargeError
 	var notFile *ghfile.NotFileError
@@ -260,11 +260,11 @@ func (r *run) contentAt(ctx context.Context, ref, file string) (*string, error) 
 // request up to GitHub's inline limit (1 MB), two above it (the contents
 // answer, then the blob), refused over nixedit's 64 MiB or GitHub's 100 MB.
 // Rate limits are waited out (the whole read is retried). nil: no such file.
-func (r *run) readFile(ctx context.Context, owner, ref, path string) (*ghfile.File, error) {
+func (r *run) readFile(ctx context.Context, owner, repo, ref, path string) (*ghfile.File, error) {
 	if r.gh.Contents == nil {
 		return nil, errors.New("prs: the client has no Contents API")
 	}
-	rd := ghfile.Reader{API: r.gh.Contents, Owner: owner, Repo: r.o.Repo, Log: r.log}
+	rd := ghfile.Reader{API: r.gh.Contents, Owner: owner, Repo: repo, Log: r.log}
 	var f *ghfile.File
 	err := r.lim.do(ctx, "GET contents "+path+" at "+shortRev(ref), func(ctx context.Context) (*github.Response, error) {
 		var err error
