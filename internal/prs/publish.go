@@ -200,8 +200,8 @@ type skipInfo struct {
 // run is one Publish.
 type run struct {
 	*Publisher
-	lim       *limiter
-	log       logrus.FieldLogger
+	lim *limiter
+	log logrus.FieldLogger
 	// headOwner and headRepo name the repository holding the branches:
 	// the upstream, or Options.Fork.
 	headOwner string
