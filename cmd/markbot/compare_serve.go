@@ -89,6 +89,7 @@ func serveCompareSetup(cfg *config.Config, e config.CompareConfig) (compareSetup
 			PingSecondaryPlatforms: cfg.Policy.PingSecondaryPlatforms, Exclude: cfg.GitHub.BotLogin},
 		Policy:   cfg.FailuresPolicy(),
 		MaxLogs:  compareServeMaxLogs,
+		Confirm:  cfg.Hydra.ConfirmBuilds,
 		Lookback: breaks.DefaultLookback,
 		StateDir: filepath.Dir(cfg.State.Path),
 	}, nil

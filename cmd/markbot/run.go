@@ -132,13 +132,14 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 	index := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
 	sum, cerr := bot.Cycle(ctx, hc, index.Index, pub, bot.Options{
 		Project: project, Jobset: jobset,
-		Evaluations: cfg.Hydra.Evaluations,
-		Policy:      cfg.FailuresPolicy(),
-		Cache:       cache,
-		MaxChanges:  cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
-		Markers:     markersOf(store),
-		Lookback:    breaks.DefaultLookback,
-		Log:         log,
+		Evaluations:   cfg.Hydra.Evaluations,
+		Policy:        cfg.FailuresPolicy(),
+		Cache:         cache,
+		MaxChanges:    cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
+		Markers:       markersOf(store),
+		Lookback:      breaks.DefaultLookback,
+		ConfirmBudget: cfg.Hydra.ConfirmBuilds,
+		Log:           log,
 	})
 	if sum == nil {
 		sum = &bot.Summary{}

@@ -49,6 +49,13 @@ func historyLine(log string) string {
 	return regexp.MustCompile(`msg="history read".*`).FindString(log)
 }
 
+// decideLine is the decide step's log line: how many failing builds it
+// asked Hydra about (whose failure each is) and how many failures it left
+// unconfirmed ("" when it asked nothing).
+func decideLine(log string) string {
+	return regexp.MustCompile(`msg="decide: asked Hydra.*`).FindString(log)
+}
+
 func field(line, key string) float64 {
 	m := regexp.MustCompile(`\b` + key + `=([0-9.]+)`).FindStringSubmatch(line)
 	if m == nil {
@@ -96,6 +103,7 @@ func BenchmarkColdScan(b *testing.B) {
 		var reqs, bytesIn, secs float64
 		n := 0
 		cold := historyLine(stderr.String())
+		cd := decideLine(stderr.String()) // before the scanner below drains stderr
 		sc := bufio.NewScanner(&stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
@@ -122,6 +130,10 @@ func BenchmarkColdScan(b *testing.B) {
 			b.Fatalf("second markbot scan: %v\n%s", err, warmErr.String())
 		}
 		w := historyLine(warmErr.String())
+		wd := decideLine(warmErr.String())
+		b.ReportMetric(field(cd, "asked"), "cold-builds-asked")
+		b.ReportMetric(field(cd, "unconfirmed"), "cold-unconfirmed")
+		b.ReportMetric(field(wd, "asked"), "warm-builds-asked")
 		b.ReportMetric(field(cold, "requests"), "cold-requests")
 		b.ReportMetric(field(cold, "bytes")/1e6, "cold-MB")
 		b.ReportMetric(field(w, "requests"), "warm-requests")

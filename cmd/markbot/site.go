@@ -167,7 +167,7 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 	}
 	// As the marking cycle decides: a dependency's failure copied onto a
 	// build is nobody's here either (answers cached beside the evaluations).
-	res, err := bot.Decide(ctx, hc, cache, history, w.Policy, 0, log)
+	res, err := bot.Decide(ctx, hc, cache, history, w.Policy, cfg.Hydra.ConfirmBuilds, log)
 	if err != nil {
 		return nil, nil, err
 	}

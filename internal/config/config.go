@@ -78,6 +78,9 @@ type HydraConfig struct {
 	// Evaluations is how many recent evaluations are read; at least
 	// Policy.Evaluations, which is also its default.
 	Evaluations int `yaml:"evaluations"`
+	// ConfirmBuilds bounds the failing builds a reading asks Hydra about
+	// (whose failure each is: failures.Confirm), in [1, 10000].
+	ConfirmBuilds int `yaml:"confirm_builds"`
 	// IdleTimeout is the longest pause inside an answer's body before the
 	// request is given up (and retried).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
@@ -279,6 +282,7 @@ func Default() *Config {
 			RequestsPerSecond: 1,
 			Read:              hydra.ReadPage,
 			Evaluations:       p.Evaluations,
+			ConfirmBuilds:     failures.DefaultConfirmBudget,
 			IdleTimeout:       2 * time.Minute,
 		},
 		GitHub: GitHubConfig{

@@ -142,6 +142,9 @@ func (k *checker) hydra() {
 	if r := h.RequestsPerSecond; !(r > 0 && r <= MaxRequestsPerSecond) {
 		k.fail("hydra.requests_per_second", "must be more than 0 and at most %d (hydra.nixos.org allows about 2/s), got %g", MaxRequestsPerSecond, r)
 	}
+	if n := h.ConfirmBuilds; n < 1 || n > 10000 {
+		k.fail("hydra.confirm_builds", "must be between 1 and 10000 (each build costs one or two requests, once), got %d", n)
+	}
 	if t := h.IdleTimeout; t < time.Second || t > time.Hour {
 		k.fail("hydra.idle_timeout", "must be between 1s and 1h, got %s", FormatDuration(t))
 	}

@@ -108,6 +108,7 @@ func TestInvalidValues(t *testing.T) {
 		{"probe", `build_env: ["A B=1"]`, "probe.build_env[0]", `want NAME=value with NAME`},
 		{"probe", `build_env: ["A=1", "A=2"]`, "probe.build_env[1]", `markbot.yaml:3:22: probe.build_env[1]: A is set twice (also probe.build_env[0])`},
 		{"hydra", "idle_timeout: 100ms", "hydra.idle_timeout", `markbot.yaml:3:17: hydra.idle_timeout: must be between 1s and 1h, got 100ms`},
+		{"hydra", "confirm_builds: 0", "hydra.confirm_builds", `markbot.yaml:3:19: hydra.confirm_builds: must be between 1 and 10000 (each build costs one or two requests, once), got 0`},
 		{"github", "timeout: 1d", "github.timeout", `markbot.yaml:3:12: github.timeout: must be between 1s and 10m, got 1d`},
 		{"probe", "build_timeout: 30s", "probe.build_timeout", `markbot.yaml:3:18: probe.build_timeout: must be at least 1m, got 30s`},
 		{"probe", "build_systems: [x86_64-linx]", "probe.build_systems[0]", `markbot.yaml:3:19: probe.build_systems[0]: unknown system "x86_64-linx"; known: x86_64-linux`},
