@@ -87,7 +87,10 @@ func serve(ctx context.Context, cfg *config.Config, log *logrus.Logger, stdout, 
 		return fail(err)
 	}
 	defer st.Close()
-	gh, fork, err := ghauth.Clients(cfg, nil)
+	// The server's own client (drops, comment replies, the status page's
+	// reads) makes conditional reads too, kept in the same state database
+	// as the cycles' (etags.go).
+	gh, fork, err := ghauth.Clients(cfg, newETagWiring(cfg, log).use(st).wrap(nil))
 	if err != nil {
 		return fail(err)
 	}
