@@ -138,6 +138,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		MaxChanges:    cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
 		Markers:       markersOf(store),
 		Lookback:      breaks.DefaultLookback,
+		RangeCache:    filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json"),
 		ConfirmBudget: cfg.Hydra.ConfirmBuilds,
 		Log:           log,
 	})

@@ -208,12 +208,10 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 // request that fails leaves that range unknown; only a cancelled ctx is
 // an error.
 func lookBack(ctx context.Context, hc *hydra.Client, cache *hydra.Cache, w config.Watched, res failures.Result, records []*hydra.EvalRecords, fs []report.Failure, log logrus.FieldLogger) error {
-	path := filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json")
-	known, err := breaks.LoadKnown(path)
+	f, err := breaks.Open(filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json"), hc, breaks.DefaultLookback)
 	if err != nil {
 		log.WithError(err).Warn("site: broke-between cache unreadable: looking ranges up again")
 	}
-	f := &breaks.Finder{Hydra: hc, Budget: breaks.DefaultLookback, Known: known.Ranges}
 	revs := breaks.Revisions(records)
 	for i := range res.Failures {
 		if i >= len(fs) || fs[i].BrokeBetween != nil || len(res.Failures[i].PerSystem) == 0 {
@@ -241,16 +239,15 @@ func lookBack(ctx context.Context, hc *hydra.Client, cache *hydra.Cache, w confi
 	// (the site itself asks GitHub nothing).
 	for i := range fs {
 		if br := fs[i].BrokeBetween; br != nil && br.Commits < 0 {
-			if n, ok := known.Commits[br.Good+"..."+br.Bad]; ok && n >= 0 {
+			if n, ok := f.Commits[br.Good+"..."+br.Bad]; ok && n >= 0 {
 				br.Commits = n
 			}
 		}
 	}
+	if err := f.Save(); err != nil {
+		log.WithError(err).Warn("site: broke-between cache not saved")
+	}
 	if f.Spent() > 0 {
-		known.Ranges = f.Known
-		if err := breaks.SaveKnown(path, known); err != nil {
-			log.WithError(err).Warn("site: broke-between cache not saved")
-		}
 		log.WithFields(logrus.Fields{"jobset": w.Name(), "requests": f.Spent()}).Info("site: looked back on Hydra for broke-between ranges")
 	}
 	return nil

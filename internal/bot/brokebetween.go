@@ -31,6 +31,17 @@ func brokeBetween(ctx context.Context, h Hydra, records []*hydra.EvalRecords, re
 	f := &breaks.Finder{}
 	if bh, ok := h.(breaks.Hydra); ok && o.Lookback > 0 {
 		f.Hydra, f.Budget = bh, o.Lookback
+		if o.RangeCache != "" {
+			var err error
+			if f, err = breaks.Open(o.RangeCache, bh, o.Lookback); err != nil {
+				log.WithError(err).Warn("evidence: broke-between cache unreadable: looking ranges up again")
+			}
+			defer func() {
+				if err := f.Save(); err != nil {
+					log.WithError(err).Warn("evidence: broke-between cache not saved")
+				}
+			}()
+		}
 	}
 	byBuild := map[int64]failures.SystemFailure{}
 	for _, fl := range res.Failures {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,7 +44,8 @@ func TestCycleBrokeBetween(t *testing.T) {
 		AddEval(2, 10*day, barBad, fooOK, baz).
 		AddEval(3, 20*day, barBad, fooBad, baz).
 		AddEval(4, 30*day, barBad, fooBad2, baz)
-	srv := httptest.NewServer(hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200}))
+	front := hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200})
+	srv := httptest.NewServer(front)
 	defer srv.Close()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
@@ -84,6 +86,53 @@ func TestCycleBrokeBetween(t *testing.T) {
 		for attr, w := range tt.want {
 			if got[attr] != w {
 				t.Errorf("lookback %d: %s broke between %q, want %q (all: %v)", tt.lookback, attr, got[attr], w, got)
+			}
+		}
+	}
+}
+
+// TestCycleKeepsRanges: with Options.RangeCache, a range looked up once is
+// not looked up again by the next cycle (its PR is still open: the same
+// change comes again); without it, every cycle asks Hydra again.
+func TestCycleKeepsRanges(t *testing.T) {
+	const sys = "x86_64-linux"
+	drv := func(c byte, name string) string { return strings.Repeat(string(c), 32) + "-" + name }
+	s := hydratest.NewStatic("nixpkgs", "unstable")
+	barOK := hydratest.B(10, "bar."+sys, sys, 0, drv('a', "bar-1"), 10, 20)
+	barBad := hydratest.B(11, "bar."+sys, sys, 1, drv('b', "bar-2"), 110, 120)
+	ok := hydratest.B(20, "ok."+sys, sys, 0, drv('c', "ok-1"), 10, 20)
+	day := int64(86400)
+	s.AddEval(1, 1*day, barOK, ok).AddEval(2, 10*day, barBad, ok).AddEval(3, 20*day, barBad, ok).AddEval(4, 30*day, barBad, ok)
+	front := hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200})
+	srv := httptest.NewServer(front)
+	defer srv.Close()
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	hc, err := hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 100, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := fakeIndex{"bar": pkg("bar", "pkgs/bar.nix:3")}
+	index := func(context.Context, *hydra.EvalRecords) (Index, error) { return idx, nil }
+	pol := failures.DefaultPolicy()
+	pol.Evaluations, pol.MinDays, pol.MinDerivations = 2, 1, 1
+	cache, _ := hydra.OpenCache(t.TempDir(), srv.URL)
+	for _, tt := range []struct {
+		rangeCache string
+		want       []int // job lookups in each of two cycles
+	}{
+		{"", []int{1, 1}},
+		{filepath.Join(t.TempDir(), "broke-between.json"), []int{1, 0}},
+	} {
+		for i, want := range tt.want {
+			before := front.Stats().Requests["job"]
+			pub := &recordingPublisher{}
+			if _, err := Cycle(context.Background(), hc, index, pub, Options{Project: "nixpkgs", Jobset: "unstable", Evaluations: 3,
+				Policy: pol, Cache: cache, Lookback: 40, RangeCache: tt.rangeCache, Log: log}); err != nil {
+				t.Fatal(err)
+			}
+			if n := front.Stats().Requests["job"] - before; n != want || len(pub.changes) != 1 || pub.changes[0].BrokeBetween == nil {
+				t.Errorf("range cache %q, cycle %d: %d job lookups (want %d), changes %+v", tt.rangeCache, i+1, n, want, pub.changes)
 			}
 		}
 	}

@@ -57,7 +57,11 @@ type Options struct {
 	// between" ranges that the evaluations read do not reach (when the
 	// Hydra client can look further back: breaks.Hydra); 0: none.
 	Lookback int
-	Log      logrus.FieldLogger
+	// RangeCache, when set, is the file the ranges found are kept in
+	// (breaks.Open), so that a range costs its requests once, not once a
+	// cycle while its PR is open.
+	RangeCache string
+	Log        logrus.FieldLogger
 }
 
 // Summary is what one cycle saw and did.

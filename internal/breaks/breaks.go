@@ -125,7 +125,14 @@ type Finder struct {
 	Hydra  Hydra
 	Budget int
 	Known  map[string]Range
-	spent  int
+	// Commits are the commits GitHub counted in a range, by
+	// "GOOD...BAD" (-1: GitHub cannot compare them); kept with Known.
+	Commits map[string]int
+	spent   int
+	// path is the file Open read Known and Commits from, and Save
+	// writes them to ("": not kept); commits is len(Commits) when read.
+	path    string
+	commits int
 }
 
 // Spent is how many requests the finder made.

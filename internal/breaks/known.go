@@ -101,3 +101,26 @@ func SaveKnown(path string, known Known) error {
 	}
 	return nil
 }
+
+// Open is a Finder on h within budget requests whose known ranges and
+// commit counts come from path (LoadKnown), so that each range costs its
+// requests once across runs; Save writes them back. A file that cannot
+// be read is an error beside a working Finder that starts afresh.
+func Open(path string, h Hydra, budget int) (*Finder, error) {
+	k, err := LoadKnown(path)
+	f := &Finder{Hydra: h, Budget: budget, Known: k.Ranges, Commits: k.Commits, path: path, commits: len(k.Commits)}
+	return f, err
+}
+
+// Save writes what the finder knows to the file Open read, when it
+// learned something (a lookup or a commit count) since.
+func (f *Finder) Save() error {
+	if f.path == "" || (f.spent == 0 && len(f.Commits) == f.commits) {
+		return nil
+	}
+	if err := SaveKnown(f.path, Known{Ranges: f.Known, Commits: f.Commits}); err != nil {
+		return err
+	}
+	f.commits = len(f.Commits)
+	return nil
+}

@@ -29,23 +29,17 @@ func findRanges(ctx context.Context, d Deps, o Options, headEval hydra.Eval, rep
 		return nil
 	}
 	f := &breaks.Finder{Hydra: bh, Budget: o.Lookback}
-	known := breaks.Known{Ranges: map[string]breaks.Range{}, Commits: map[string]int{}}
 	if o.RangeCache != "" {
 		var err error
-		if known, err = breaks.LoadKnown(o.RangeCache); err != nil {
+		if f, err = breaks.Open(o.RangeCache, bh, o.Lookback); err != nil {
 			d.Log.WithError(err).Warn("broke-between cache unreadable: looking ranges up again")
 		}
-		counted := len(known.Commits)
 		defer func() {
-			if f.Spent() > 0 || len(known.Commits) != counted {
-				known.Ranges = f.Known
-				if err := breaks.SaveKnown(o.RangeCache, known); err != nil {
-					d.Log.WithError(err).Warn("broke-between cache not saved")
-				}
+			if err := f.Save(); err != nil {
+				d.Log.WithError(err).Warn("broke-between cache not saved")
 			}
 		}()
 	}
-	f.Known = known.Ranges
 	revs := map[int64]string{}
 	if rev := headEval.NixpkgsRevision(); rev != "" {
 		revs[headEval.ID] = rev
@@ -76,7 +70,10 @@ func findRanges(ctx context.Context, d Deps, o Options, headEval hydra.Eval, rep
 	if f.Spent() > 0 {
 		d.Log.WithField("requests", f.Spent()).Info("looked back on Hydra for broke-between ranges")
 	}
-	countCommits(ctx, d, rep, known.Commits)
+	if f.Commits == nil {
+		f.Commits = map[string]int{}
+	}
+	countCommits(ctx, d, rep, f.Commits)
 	return nil
 }
 
