@@ -215,7 +215,7 @@ func (s compareSetup) options(cache *hydra.Cache) compare.Options {
 		MaxLogs:  s.MaxLogs,
 		Confirm:  s.Confirm,
 		Lookback: s.Lookback,
-		LogCache: filepath.Join(filepath.Dir(cache.Dir()), "logs"),
+		LogCache: hydra.LogTailsDir(cache),
 		// Ranges are per head jobset and job: one file serves every entry.
 		RangeCache: filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json"),
 		JSONOut:    out, JSONURL: s.JSONURL,

@@ -139,6 +139,7 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		Markers:       markersOf(store),
 		Lookback:      breaks.DefaultLookback,
 		RangeCache:    filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json"),
+		LogCache:      hydra.LogTailsDir(cache),
 		ConfirmBudget: cfg.Hydra.ConfirmBuilds,
 		Log:           log,
 	})

@@ -91,15 +91,17 @@ func TestCycleBrokeBetween(t *testing.T) {
 	}
 }
 
-// TestCycleKeepsRanges: with Options.RangeCache, a range looked up once is
-// not looked up again by the next cycle (its PR is still open: the same
-// change comes again); without it, every cycle asks Hydra again.
+// TestCycleKeepsRanges: with Options.RangeCache and LogCache, a range
+// looked up once and a log tail read once are not asked for again by the
+// next cycle (the PR is still open: the same change comes again); without
+// them, every cycle asks Hydra again.
 func TestCycleKeepsRanges(t *testing.T) {
 	const sys = "x86_64-linux"
 	drv := func(c byte, name string) string { return strings.Repeat(string(c), 32) + "-" + name }
 	s := hydratest.NewStatic("nixpkgs", "unstable")
 	barOK := hydratest.B(10, "bar."+sys, sys, 0, drv('a', "bar-1"), 10, 20)
 	barBad := hydratest.B(11, "bar."+sys, sys, 1, drv('b', "bar-2"), 110, 120)
+	barBad.Log = "building bar\nerror: bar failed\n"
 	ok := hydratest.B(20, "ok."+sys, sys, 0, drv('c', "ok-1"), 10, 20)
 	day := int64(86400)
 	s.AddEval(1, 1*day, barOK, ok).AddEval(2, 10*day, barBad, ok).AddEval(3, 20*day, barBad, ok).AddEval(4, 30*day, barBad, ok)
@@ -118,21 +120,24 @@ func TestCycleKeepsRanges(t *testing.T) {
 	pol.Evaluations, pol.MinDays, pol.MinDerivations = 2, 1, 1
 	cache, _ := hydra.OpenCache(t.TempDir(), srv.URL)
 	for _, tt := range []struct {
-		rangeCache string
-		want       []int // job lookups in each of two cycles
+		rangeCache, logCache string
+		want                 []int // job lookups and log reads in each of two cycles
 	}{
-		{"", []int{1, 1}},
-		{filepath.Join(t.TempDir(), "broke-between.json"), []int{1, 0}},
+		{"", "", []int{1, 1}},
+		{filepath.Join(t.TempDir(), "broke-between.json"), t.TempDir(), []int{1, 0}},
 	} {
 		for i, want := range tt.want {
-			before := front.Stats().Requests["job"]
+			jobs, logs := front.Stats().Requests["job"], front.Stats().Requests["build/log"]
 			pub := &recordingPublisher{}
 			if _, err := Cycle(context.Background(), hc, index, pub, Options{Project: "nixpkgs", Jobset: "unstable", Evaluations: 3,
-				Policy: pol, Cache: cache, Lookback: 40, RangeCache: tt.rangeCache, Log: log}); err != nil {
+				Policy: pol, Cache: cache, Lookback: 40, RangeCache: tt.rangeCache, LogCache: tt.logCache, Log: log}); err != nil {
 				t.Fatal(err)
 			}
-			if n := front.Stats().Requests["job"] - before; n != want || len(pub.changes) != 1 || pub.changes[0].BrokeBetween == nil {
+			if n := front.Stats().Requests["job"] - jobs; n != want || len(pub.changes) != 1 || pub.changes[0].BrokeBetween == nil {
 				t.Errorf("range cache %q, cycle %d: %d job lookups (want %d), changes %+v", tt.rangeCache, i+1, n, want, pub.changes)
+			}
+			if n := front.Stats().Requests["build/log"] - logs; n != want || len(pub.changes) != 1 || len(pub.changes[0].LogTail) == 0 {
+				t.Errorf("log cache %q, cycle %d: %d log reads (want %d), changes %+v", tt.logCache, i+1, n, want, pub.changes)
 			}
 		}
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	MaxChanges int
 	// LogLines is how many log lines each change carries (default 30).
 	LogLines int
+	// LogCache, when set, is the directory log tails are kept in
+	// (hydra.LogTails), so that a change whose PR stays open does not
+	// read its build's log again every cycle.
+	LogCache string
 	// Markers, if set, gives markbot's markers (internal/state). A failure
 	// is not proposed for an attribute whose marker is on the base branch
 	// (merged, probing or reverting: the revert loop owns it), nor for one
@@ -168,8 +172,13 @@ func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Optio
 
 	// Evidence: the end of each failing build's log, for the PR body. A
 	// log Hydra cannot serve is not a reason to hold the marker back.
+	tails := hydra.LogTails{Dir: o.LogCache}
 	for i := range changes {
 		c := &changes[i]
+		if lines, ok := tails.Get(c.BuildID, o.LogLines); ok {
+			c.LogTail = lines
+			continue
+		}
 		lines, err := h.LogTail(ctx, c.BuildID, o.LogLines)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -179,6 +188,7 @@ func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Optio
 			continue
 		}
 		c.LogTail = lines
+		tails.Put(c.BuildID, o.LogLines, lines)
 	}
 
 	// Edit and publish.

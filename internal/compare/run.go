@@ -381,7 +381,7 @@ func fetchLogs(ctx context.Context, d Deps, o Options, rep *Report) (failed int,
 			budget--
 			p := &rep.Sections[i].Packages[j]
 			p.LogBuild = p.Systems[0].Head.ID
-			lines, ok := readLogCache(o.LogCache, p.LogBuild, n)
+			lines, ok := hydra.LogTails{Dir: o.LogCache}.Get(p.LogBuild, n)
 			if !ok {
 				lines, err = d.Hydra.LogTail(ctx, p.LogBuild, n)
 				if ctx.Err() != nil {
@@ -392,49 +392,12 @@ func fetchLogs(ctx context.Context, d Deps, o Options, rep *Report) (failed int,
 					d.Log.WithError(err).WithField("build", p.LogBuild).Warn("no log tail")
 					continue
 				}
-				writeLogCache(o.LogCache, p.LogBuild, n, lines)
+				hydra.LogTails{Dir: o.LogCache}.Put(p.LogBuild, n, lines)
 			}
 			p.LogTail = lines
 		}
 	}
 	return failed, nil
-}
-
-func logCachePath(dir string, build int64, n int) string {
-	return filepath.Join(dir, strconv.FormatInt(build, 10)+"."+strconv.Itoa(n)+".log")
-}
-
-func readLogCache(dir string, build int64, n int) ([]string, bool) {
-	if dir == "" {
-		return nil, false
-	}
-	b, err := os.ReadFile(logCachePath(dir, build, n))
-	if err != nil {
-		return nil, false
-	}
-	s := strings.TrimSuffix(string(b), "\n")
-	if s == "" {
-		return nil, true
-	}
-	return strings.Split(s, "\n"), true
-}
-
-func writeLogCache(dir string, build int64, n int, lines []string) {
-	if dir == "" {
-		return
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
-	}
-	var sb strings.Builder
-	for _, l := range lines {
-		sb.WriteString(strings.ReplaceAll(l, "\n", " ") + "\n")
-	}
-	p := logCachePath(dir, build, n)
-	tmp := p + ".tmp"
-	if os.WriteFile(tmp, []byte(sb.String()), 0o644) == nil {
-		os.Rename(tmp, p)
-	}
 }
 
 func writeJSON(path string, rep *Report) error {
