@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/nixpkgs-markbot/markbot/internal/config"
+	"github.com/nixpkgs-markbot/markbot/internal/demo"
+)
+
+// TestRunCycleWithNothingNew: a second `markbot run` with no new
+// evaluation, its marking PRs open, asks Hydra only for what may have
+// changed: the latest evaluation and the evaluations list (no evaluation
+// page: cached), the newest evaluation's packages index (to locate the
+// failures again: the tarball job, its build, the download), and nothing
+// it asked before (log tails, ranges, whose failure a build is: kept in
+// the state directory). What the README's cost table states.
+func TestRunCycleWithNothingNew(t *testing.T) {
+	w, err := demo.NewWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Hydra.RequestsPerSecond = 1000
+	run := func() {
+		t.Helper()
+		if _, err := runCycle(context.Background(), cfg, false, cliLogger(&bytes.Buffer{}, false), &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	before := map[string]int{}
+	for k, v := range w.Front.Stats().Requests {
+		before[k] = v
+	}
+	run()
+	got := map[string]int{}
+	total := 0
+	for k, v := range w.Front.Stats().Requests {
+		if d := v - before[k]; d > 0 {
+			got[k] = d
+			total += d
+		}
+	}
+	want := map[string]int{"jobset/latest-eval": 1, "jobset/evals": 1, "eval": 1, "eval/job": 1, "build": 1, "build/download": 1}
+	if total != 6 || len(got) != len(want) {
+		t.Fatalf("a cycle with nothing new asked Hydra %d times: %v, want %v", total, got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %d requests, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+}
