@@ -92,8 +92,8 @@ func BenchmarkColdScan(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		state := filepath.Join(dir, fmt.Sprintf("state%d", i))
 		cmd := exec.Command(markbot, "scan", "--hydra", "http://"+addr, "--evals", "10", "--rate", "100", "-v", "--state-dir", state)
-		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = nil, &stderr
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		start := time.Now()
 		err := cmd.Run()
 		wall := time.Since(start)
@@ -132,6 +132,10 @@ func BenchmarkColdScan(b *testing.B) {
 		w := historyLine(warmErr.String())
 		wd := decideLine(warmErr.String())
 		b.ReportMetric(field(cd, "asked"), "cold-builds-asked")
+		if m := regexp.MustCompile(`^(\d+) persistent failures`).FindStringSubmatch(stdout.String()); m != nil {
+			n, _ := strconv.ParseFloat(m[1], 64)
+			b.ReportMetric(n, "cold-failures-listed")
+		}
 		b.ReportMetric(field(cd, "unconfirmed"), "cold-unconfirmed")
 		b.ReportMetric(field(wd, "asked"), "warm-builds-asked")
 		b.ReportMetric(field(cold, "requests"), "cold-requests")
