@@ -4,8 +4,9 @@ package githubtest
 // GitHub's REST reference "Compare two commits" describes it: BASE...HEAD
 // (three dots; two dots is refused), the status (ahead, behind, diverged
 // or identical) with ahead_by and behind_by, total_commits (the commits
-// of HEAD not in BASE), those commits oldest first, paginated by per_page
-// and page (250 on a page by default, as the reference says), and the
+// of HEAD not in BASE), those commits oldest first (at most 250 without
+// paging parameters; with per_page or page, pages of 30 by default and at
+// most 100, as the reference says), and the
 // files changed since the merge base on the first page only, at most 300.
 // A revision the repository does not have is 404 "Not Found".
 
@@ -74,12 +75,16 @@ func (s *Server) compareCommits(c *call) {
 	case len(behind) > 0:
 		status = "behind"
 	}
+	// Without paging parameters the commits are "limited to 250"; with
+	// them, pages of per_page (default 30, at most 100), as for any list.
 	q := c.r.URL.Query()
-	per, err := strconv.Atoi(q.Get("per_page"))
-	if err != nil || per <= 0 {
-		per = 250
+	per := 250
+	if q.Has("per_page") || q.Has("page") {
+		per = 30
+		if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n > 0 {
+			per = min(n, 100)
+		}
 	}
-	per = min(per, 250)
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page <= 0 {
 		page = 1

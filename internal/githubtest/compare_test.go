@@ -41,6 +41,10 @@ func TestCompareCommits(t *testing.T) {
 		len(cmp.Files) != 0 || resp.NextPage != 3 {
 		t.Errorf("page 2: %v, total %d, %d commits, %d files, next %d", err, cmp.GetTotalCommits(), len(cmp.Commits), len(cmp.Files), resp.NextPage)
 	}
+	// per_page is capped at 100, as for any list.
+	if cmp, _, err := c.Repositories.CompareCommits(ctx, "NixOS", "nixpkgs", base, tip, &github.ListOptions{PerPage: 500}); err != nil || len(cmp.Commits) != 3 {
+		t.Errorf("per_page 500: %v", err)
+	}
 	cmp, _, err = c.Repositories.CompareCommits(ctx, "NixOS", "nixpkgs", tip, base, nil)
 	if err != nil || cmp.GetStatus() != "behind" || cmp.GetTotalCommits() != 0 || cmp.GetBehindBy() != 3 {
 		t.Errorf("behind: %v %s %d %d", err, cmp.GetStatus(), cmp.GetTotalCommits(), cmp.GetBehindBy())
