@@ -567,30 +567,8 @@ func (s *Server) handle(pattern string, h handler) {
 	})
 }
 
-// statusWriter records the status code and a handler's summary.
-type statusWriter struct {
-	http.ResponseWriter
-	status  int
-	summary string
-}
-
-func (w *statusWriter) setSummary(s string) { w.summary = s }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// bufferWriter captures a response that a fault will replace.
+// bufferWriter captures an answer: recorded, then sent, replaced by a
+// fault, or cut short.
 type bufferWriter struct {
 	header  http.Header
 	status  int
@@ -659,13 +637,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sw := &statusWriter{ResponseWriter: w}
-	var out http.ResponseWriter = sw
-	var buf *bufferWriter
-	if f != nil || conditional(r) { // a GET is buffered for its ETag (etag.go)
-		buf = &bufferWriter{header: http.Header{}}
-		out = buf
-	}
+	// Every answer is buffered: a GET for its ETag (etag.go), a faulted one
+	// to be replaced, and each so that the call is recorded before the
+	// client can see its answer (a test reading Mutations right after a
+	// request then finds it).
+	buf := &bufferWriter{header: http.Header{}}
+	var out http.ResponseWriter = buf
 	if !conditional(r) {
 		s.charge(out.Header(), resource)
 	}
@@ -685,18 +662,25 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if conditional(r) && (f == nil || f.Kind == Truncate) {
 		s.answerConditional(buf, r, resource) // ETag, 304, rate-limit points
 	}
-	status, summary := sw.status, sw.summary+note
-	if f == nil && buf != nil {
-		status, summary = buf.flush(w), buf.summary+note
-	} else if buf != nil {
-		summary = buf.summary + fmt.Sprintf(" (performed with status %d, answered with injected %s)", buf.status, f.Kind)
-		if f.Kind == Truncate {
-			status = truncate(w, buf)
-		} else {
-			status = s.applyFault(w, f, resource)
-		}
+	record := func(status int, summary string) {
+		s.stats.record(Call{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: status, Summary: summary, Time: s.now()}, isWrite(r.Method))
 	}
-	s.stats.record(Call{Method: r.Method, Path: r.URL.Path, Endpoint: endpoint, Status: status, Summary: summary, Time: s.now()}, isWrite(r.Method))
+	status := buf.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case f == nil:
+		record(status, buf.summary+note)
+		buf.flush(w)
+	case f.Kind == Truncate:
+		record(status, buf.summary+fmt.Sprintf(" (performed with status %d, answered with injected %s)", buf.status, f.Kind))
+		truncate(w, buf)
+	default:
+		// The fault decides the status the client gets: recorded after.
+		summary := buf.summary + fmt.Sprintf(" (performed with status %d, answered with injected %s)", buf.status, f.Kind)
+		record(s.applyFault(w, f, resource), summary)
+	}
 }
 
 // truncate sends buf's status line, its headers with the Content-Length of
