@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,9 @@ const emptyTreeSHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 type gitRepo struct {
 	dir  string // the bare repository
 	home string // HOME for git, so no user configuration leaks in
+	// pushedAt is when a branch last moved (Unix seconds; 0: never
+	// since the fake started), the repository's pushed_at.
+	pushedAt atomic.Int64
 }
 
 // gitError is a failed git invocation with its stderr.
@@ -168,12 +172,21 @@ func (g *gitRepo) updateRef(ref, newSHA, oldSHA string) error {
 		old = strings.Repeat("0", 40)
 	}
 	_, err := g.out("update-ref", "-m", "githubtest", ref, newSHA, old)
+	g.pushed(ref, err)
 	return err
 }
 
 func (g *gitRepo) deleteRef(ref, oldSHA string) error {
 	_, err := g.out("update-ref", "-d", ref, oldSHA)
+	g.pushed(ref, err)
 	return err
+}
+
+// pushed records a branch's move in pushedAt.
+func (g *gitRepo) pushed(ref string, err error) {
+	if err == nil && strings.HasPrefix(ref, "refs/heads/") {
+		g.pushedAt.Store(time.Now().Unix())
+	}
 }
 
 func (g *gitRepo) isAncestor(a, b string) bool {

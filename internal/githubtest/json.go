@@ -125,6 +125,12 @@ type jsonRepo struct {
 	URL           string   `json:"url"`
 	Fork          bool     `json:"fork"`
 	DefaultBranch string   `json:"default_branch"`
+	// PushedAt is when a branch last moved. GitHub embeds the full
+	// repository in each pull request's head and base, so every answer
+	// about an open nixpkgs PR changes (and is paid for again) whenever
+	// master moves, every few minutes ("Get a pull request" response
+	// schema: base.repo.pushed_at).
+	PushedAt *string `json:"pushed_at"`
 }
 
 type jsonBranch struct {

@@ -172,7 +172,18 @@ func (s *Server) userJSON(login string) jsonUser {
 func (s *Server) repoJSON(r *repo) jsonRepo {
 	return jsonRepo{ID: r.id, NodeID: nodeID("R", r.id), Name: r.name, FullName: r.fullName(),
 		Owner: s.userJSON(r.owner), HTMLURL: s.htmlURL("%s", r.fullName()),
-		URL: s.apiURL("repos/%s", r.fullName()), Fork: r.parent != nil, DefaultBranch: s.opts.DefaultBranch}
+		URL: s.apiURL("repos/%s", r.fullName()), Fork: r.parent != nil, DefaultBranch: s.opts.DefaultBranch,
+		PushedAt: pushedAt(r.git)}
+}
+
+// pushedAt is the repository's pushed_at (null before any push the fake saw).
+func pushedAt(g *gitRepo) *string {
+	at := g.pushedAt.Load()
+	if at == 0 {
+		return nil
+	}
+	v := time.Unix(at, 0).UTC().Format(time.RFC3339)
+	return &v
 }
 
 func (s *Server) teamJSON(t *Team) jsonTeam {

@@ -107,6 +107,11 @@ type Options struct {
 	Sleep func(context.Context, time.Duration) error
 	// Log receives structured logs (default logrus.StandardLogger()).
 	Log logrus.FieldLogger
+	// Views, when set, keeps each run's sync of markbot's pull requests
+	// for the next while its owner says nothing changed on GitHub
+	// (views.go; markbot serve, told by its webhooks). nil: every run
+	// reads GitHub.
+	Views *Views
 }
 
 // Publisher publishes batches of changes as pull requests.
@@ -208,11 +213,15 @@ type run struct {
 	headRepo  string
 	baseSHA   string
 	baseTree  string
-	open      []*botPR
-	covered   map[string]*botPR
-	skips     map[string]skipInfo
-	branches  map[string]string
-	contents  map[string]*string
+	// fromView: the sync came from Options.Views; pendingView is what
+	// this run's sync read, for keepView.
+	fromView    bool
+	pendingView *view
+	open        []*botPR
+	covered     map[string]*botPR
+	skips       map[string]skipInfo
+	branches    map[string]string
+	contents    map[string]*string
 	// revContents are files at other commits (the evaluated revisions),
 	// by commit and path (revision.go).
 	revContents map[string]map[string]*string
@@ -243,34 +252,36 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 		r.index[c.Attr()] = i
 		r.res.Changes[i] = changeResult(c, OutcomePending, "not attempted")
 	}
-	if err := r.readBase(ctx); err != nil {
-		return r.res, fmt.Errorf("publishing: %w", err)
-	}
-	if err := r.listBranches(ctx); err != nil {
-		return r.res, fmt.Errorf("publishing: %w", err)
-	}
-	if err := r.listOpen(ctx); err != nil {
-		return r.res, fmt.Errorf("publishing: %w", err)
-	}
-	if err := r.syncClosed(ctx); err != nil {
-		return r.res, fmt.Errorf("publishing: %w", err)
-	}
-	if !p.o.DryRun {
-		if err := r.finishOpen(ctx, changes); err != nil {
-			return r.res, fmt.Errorf("publishing: %w", err)
-		}
-	}
 	var errs []error
-	if err := r.amendOpen(ctx); err != nil {
-		if errors.Is(err, ErrBudgetExhausted) || ctx.Err() != nil {
+	var todo []Change
+	// With a view nothing changed since (Options.Views), what GitHub holds
+	// is not read again; when the view leaves something to publish, it is,
+	// so that every write starts from GitHub as it is.
+	for useView := true; ; useView = false {
+		errs = nil
+		if err := r.sync(ctx, useView); err != nil {
 			return r.res, fmt.Errorf("publishing: %w", err)
 		}
-		errs = append(errs, err) // the marking goes on; the next run retries
+		if !p.o.DryRun {
+			if err := r.finishOpen(ctx, changes); err != nil {
+				return r.res, fmt.Errorf("publishing: %w", err)
+			}
+		}
+		if err := r.amendOpen(ctx); err != nil {
+			if errors.Is(err, ErrBudgetExhausted) || ctx.Err() != nil {
+				return r.res, fmt.Errorf("publishing: %w", err)
+			}
+			errs = append(errs, err) // the marking goes on; the next run retries
+		}
+		var err error
+		if todo, err = r.filter(ctx, changes); err != nil {
+			return r.res, fmt.Errorf("publishing: %w", err)
+		}
+		if !r.fromView || len(todo) == 0 {
+			break
+		}
 	}
-	todo, err := r.filter(ctx, changes)
-	if err != nil {
-		return r.res, fmt.Errorf("publishing: %w", err)
-	}
+	defer r.keepView()
 	batches, err := Plan(todo, p.planOptions())
 	if err != nil {
 		return r.res, fmt.Errorf("publishing: %w", err)
@@ -310,8 +321,12 @@ func (r *run) set(c Change, cr ChangeResult) {
 	}
 }
 
-// call runs one GitHub request through the rate limiter.
+// call runs one GitHub request through the rate limiter. A write (an op
+// that is not a GET) tells Options.Views that GitHub changed.
 func (r *run) call(ctx context.Context, op string, fn func(context.Context) (*github.Response, error)) error {
+	if !strings.HasPrefix(op, "GET ") {
+		r.o.Views.Changed()
+	}
 	if err := r.lim.do(ctx, op, fn); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -342,8 +357,15 @@ func errorMentions(err error, text string) bool {
 	return false
 }
 
-// readBase reads the base branch's head commit and its tree.
+// readBase reads the base branch's head commit and its tree, once a run and
+// only when a step needs them (a batch to publish, markers to record): the
+// base of nixpkgs moves every few minutes, so its ref and commit are new
+// answers, paid for, every time they are read, and a run with nothing to
+// write reads neither.
 func (r *run) readBase(ctx context.Context) error {
+	if r.baseSHA != "" {
+		return nil
+	}
 	var ref *github.Reference
 	err := r.call(ctx, "GET ref heads/"+r.o.Base, func(ctx context.Context) (resp *github.Response, err error) {
 		ref, resp, err = r.gh.Git.GetRef(ctx, r.o.Owner, r.o.Repo, "heads/"+r.o.Base)
@@ -352,19 +374,22 @@ func (r *run) readBase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.baseSHA = ref.GetObject().GetSHA()
+	sha := ref.GetObject().GetSHA()
+	if sha == "" {
+		return fmt.Errorf("base %s: no commit in GitHub's answer", r.o.Base)
+	}
 	var commit *github.Commit
-	err = r.call(ctx, "GET commit "+r.baseSHA, func(ctx context.Context) (resp *github.Response, err error) {
-		commit, resp, err = r.gh.Git.GetCommit(ctx, r.o.Owner, r.o.Repo, r.baseSHA)
+	err = r.call(ctx, "GET commit "+sha, func(ctx context.Context) (resp *github.Response, err error) {
+		commit, resp, err = r.gh.Git.GetCommit(ctx, r.o.Owner, r.o.Repo, sha)
 		return resp, err
 	})
 	if err != nil {
 		return err
 	}
-	r.baseTree = commit.GetTree().GetSHA()
-	if r.baseSHA == "" || r.baseTree == "" {
-		return fmt.Errorf("base %s: no commit or tree in GitHub's answer", r.o.Base)
+	if commit.GetTree().GetSHA() == "" {
+		return fmt.Errorf("base %s: no tree in GitHub's answer for %s", r.o.Base, sha)
 	}
+	r.baseSHA, r.baseTree = sha, commit.GetTree().GetSHA()
 	return nil
 }
 
@@ -510,6 +535,9 @@ func (r *run) publishBatch(ctx context.Context, b Batch) PRResult {
 		return res
 	}
 
+	if err := r.readBase(ctx); err != nil {
+		return fail(err)
+	}
 	contents := map[string]string{}
 	for _, f := range b.Files() {
 		c, err := r.content(ctx, f)

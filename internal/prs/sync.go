@@ -414,6 +414,9 @@ func (r *run) openedReviewers(ctx context.Context, bp *botPR) (*Reviewers, error
 func (r *run) recordMarkers(ctx context.Context, bp *botPR, b Batch, adopting bool) error {
 	number := bp.Number
 	if b.Kind == KindMark {
+		// r.baseSHA is "" when this run has not read the base (nothing to
+		// publish): every position from an evaluated revision is then
+		// taken from the branch's plan, which is where the PR put it.
 		changes := slices.Clone(b.Changes)
 		var p *openedDetails
 		if adopting || slices.ContainsFunc(changes, func(c Change) bool { return c.Revision != "" && c.Revision != r.baseSHA }) {
