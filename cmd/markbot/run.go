@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
@@ -91,8 +92,17 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// runCycle wires the clients and runs one bot.Cycle.
+// runCycle wires the clients and runs one bot.Cycle, reading markbot's
+// pull requests from GitHub once (the revert side takes the marking
+// side's reading when that side wrote nothing).
 func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.Logger, stderr io.Writer) (*bot.Summary, error) {
+	return runCycleViews(ctx, cfg, dryRun, prs.NewViews(time.Hour), log, stderr)
+}
+
+// runCycleViews is runCycle with views (markbot serve's, kept fresh by its
+// webhooks): a cycle with nothing to write then reads nothing of markbot's
+// pull requests that views holds (prs.Views).
+func runCycleViews(ctx context.Context, cfg *config.Config, dryRun bool, views *prs.Views, log *logrus.Logger, stderr io.Writer) (*bot.Summary, error) {
 	hc, cache, err := hydraClient(cfg, log, stderr)
 	if err != nil {
 		return nil, err
@@ -121,7 +131,9 @@ func runCycle(ctx context.Context, cfg *config.Config, dryRun bool, log *logrus.
 		etags.use(store)
 	}
 	owner, repo := cfg.GitHub.RepositoryParts()
-	pub, err := prs.New(prs.FromGitHub(gh).WithFork(fork), st, prsOptions(cfg, dryRun, log))
+	po := prsOptions(cfg, dryRun, log)
+	po.Views = views
+	pub, err := prs.New(prs.FromGitHub(gh).WithFork(fork), st, po)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +252,7 @@ func writeRevertSummary(w io.Writer, r *bot.RevertSummary) {
 	if r == nil {
 		return
 	}
-	fmt.Fprintf(w, "revert: %d markers checked on the base branch", r.Checked)
+	fmt.Fprintf(w, "revert: %d markers on the base branch, %d read there", r.Markers, r.Checked)
 	if r.NotDue {
 		fmt.Fprintln(w, "; none due for a probe (each was probed within probe.every and its derivation did not change)")
 	} else {

@@ -177,11 +177,19 @@ func appOptions(cfg *config.Config, log *logrus.Logger, st *state.Store, gh *git
 func appOptionsFork(cfg *config.Config, log *logrus.Logger, st *state.Store, gh, fork *github.Client) app.Options {
 	owner, repo := cfg.GitHub.RepositoryParts()
 	pages := &servedSite{history: report.FileHistory{Path: filepath.Join(filepath.Dir(cfg.State.Path), "site-history.json")}}
+	// What the last cycle read of markbot's pull requests, kept while the
+	// webhooks tell of no change to them (prs.Views): an idle cycle then
+	// makes no GitHub request. The server's own drops share it, so their
+	// writes make the next cycle read again.
+	views := prs.NewViews(cfg.Server.ResyncInterval)
+	dropOpts := prsOptions(cfg, false, log)
+	dropOpts.Views = views
 	return app.Options{
 		MaxBodyBytes:  int64(cfg.Server.MaxBodyBytes),
 		CycleInterval: cfg.Server.CycleInterval,
+		GitHubChanged: views.Changed,
 		Cycle: func(ctx context.Context) (*bot.Summary, error) {
-			sum, err := runCycle(ctx, cfg, false, log, io.Discard)
+			sum, err := runCycleViews(ctx, cfg, false, views, log, io.Discard)
 			// The compare: entries, whatever the cycle found: each posts
 			// once per new evaluation of its head, and a failing one is
 			// logged, not the cycle's failure.
@@ -202,7 +210,7 @@ func appOptionsFork(cfg *config.Config, log *logrus.Logger, st *state.Store, gh,
 		BotLogin:     cfg.GitHub.BotLogin,
 		SkipFor:      cfg.Policy.SkipAfterClose,
 		Log:          log,
-		Drop:         prs.Dropper(prs.FromGitHub(gh).WithFork(fork), st, prsOptions(cfg, false, log)),
+		Drop:         prs.Dropper(prs.FromGitHub(gh).WithFork(fork), st, dropOpts),
 	}
 }
 

@@ -124,6 +124,12 @@ type Options struct {
 	// store and options). Without it the command only records the skip,
 	// and the reply says the branch is not rewritten.
 	Drop func(ctx context.Context, number int, drops []prs.Drop) (*prs.DropResult, error)
+	// GitHubChanged, optional, is told of each event that changes what a
+	// cycle would read of markbot's pull requests: a pull_request event
+	// of any action on a markbot PR (its head branch has BranchPrefix),
+	// an installation event. markbot serve makes its cycles read those
+	// PRs again then (prs.Views.Changed), and not otherwise.
+	GitHubChanged func()
 	// Pages, when set, serves the maintainer pages and feeds
 	// (internal/report's Handler) at /maintainers/, /teams/, /jobsets/
 	// and /assets/, and its index at /report: from what the last cycle

@@ -21,6 +21,7 @@ func (s *Server) handleJob(ctx context.Context, j job) {
 	case *github.PullRequestEvent:
 		s.onPullRequest(ctx, log, ev)
 	case *github.InstallationEvent:
+		s.githubChanged()
 		log.WithFields(logrus.Fields{"action": ev.GetAction(), "installation": ev.GetInstallation().GetID(),
 			"account": ev.GetInstallation().GetAccount().GetLogin()}).Info("installation event")
 	case *github.IssueCommentEvent:
@@ -32,6 +33,12 @@ func (s *Server) handleJob(ctx context.Context, j job) {
 		log.WithError(err).Error("event not handled")
 	}
 	s.metrics.handled.WithLabelValues(j.event).Inc()
+}
+
+func (s *Server) githubChanged() {
+	if s.o.GitHubChanged != nil {
+		s.o.GitHubChanged()
+	}
 }
 
 // ours reports whether the event is about the configured repository.
@@ -61,6 +68,11 @@ func (s *Server) onPullRequest(ctx context.Context, log *logrus.Entry, ev *githu
 	if !s.ours(ev.GetRepo()) {
 		log.Debug("pull_request: another repository; ignored")
 		return
+	}
+	if strings.HasPrefix(pr.GetHead().GetRef(), s.o.BranchPrefix) {
+		// Whatever happened to a markbot PR (closed, reopened, pushed to,
+		// edited, labelled): the next cycle reads markbot's PRs again.
+		s.githubChanged()
 	}
 	if !PRClosedTrigger(ev, s.o.BranchPrefix) {
 		log.Debug("pull_request: nothing to do")

@@ -89,28 +89,37 @@ func comments(t *testing.T, gh *githubtest.Server, n int) []githubtest.Comment {
 	return out
 }
 
-func TestPullRequestClosedTriggersACycle(t *testing.T) {
+// TestPullRequestEvents: a closed markbot PR starts a cycle; every event
+// about a markbot PR (any action) tells GitHubChanged, so that the next
+// cycle reads markbot's PRs again; other PRs and repositories do neither.
+func TestPullRequestEvents(t *testing.T) {
+	action := func(a string) *github.PullRequestEvent {
+		ev := prClosed(5, "markbot/mark-abc", false)
+		ev.Action = github.String(a)
+		return ev
+	}
 	for _, tc := range []struct {
-		name    string
-		ev      *github.PullRequestEvent
-		trigger bool
+		name             string
+		ev               *github.PullRequestEvent
+		trigger, changed bool
 	}{
-		{"markbot PR merged", prClosed(5, "markbot/mark-abc", true), true},
-		{"markbot PR closed unmerged", prClosed(5, "markbot/mark-abc", false), true},
-		{"someone else's PR", prClosed(5, "fix-hello", true), false},
-		{"markbot PR opened", func() *github.PullRequestEvent {
-			ev := prClosed(5, "markbot/mark-abc", false)
-			ev.Action = github.String("opened")
-			return ev
-		}(), false},
+		{"markbot PR merged", prClosed(5, "markbot/mark-abc", true), true, true},
+		{"markbot PR closed unmerged", prClosed(5, "markbot/mark-abc", false), true, true},
+		{"someone else's PR", prClosed(5, "fix-hello", true), false, false},
+		{"markbot PR opened", action("opened"), false, true},
+		{"markbot PR pushed to", action("synchronize"), false, true},
+		{"markbot PR edited", action("edited"), false, true},
+		{"markbot PR reopened", action("reopened"), false, true},
+		{"markbot PR unlabeled", action("unlabeled"), false, true},
 		{"another repository", func() *github.PullRequestEvent {
 			ev := prClosed(5, "markbot/mark-abc", true)
 			ev.Repo = &github.Repository{Name: github.String("nixpkgs"), Owner: &github.User{Login: github.String("someone")}}
 			return ev
-		}(), false},
+		}(), false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, nil)
+			var changed atomic.Int32
+			e := newEnv(t, func(o *Options) { o.GitHubChanged = func() { changed.Add(1) } })
 			if rec := e.post(t, "pull_request", "d", tc.ev); rec.Code != 202 {
 				t.Fatalf("status %d", rec.Code)
 			}
@@ -118,6 +127,9 @@ func TestPullRequestClosedTriggersACycle(t *testing.T) {
 			triggered := len(e.s.trigger) == 1
 			if triggered != tc.trigger {
 				t.Fatalf("cycle triggered: %v, want %v", triggered, tc.trigger)
+			}
+			if got := changed.Load() == 1; got != tc.changed {
+				t.Errorf("GitHubChanged told %d times, want changed=%v", changed.Load(), tc.changed)
 			}
 			if tc.trigger {
 				if reason := <-e.s.trigger; reason != "#5 closed" {
@@ -136,7 +148,8 @@ func TestPullRequestClosedTriggersACycle(t *testing.T) {
 }
 
 func TestInstallationEventLogged(t *testing.T) {
-	e := newEnv(t, nil)
+	var changed atomic.Int32
+	e := newEnv(t, func(o *Options) { o.GitHubChanged = func() { changed.Add(1) } })
 	ev := &github.InstallationEvent{Action: github.String("created"),
 		Installation: &github.Installation{ID: github.Int64(42), Account: &github.User{Login: github.String("NixOS")}}}
 	if rec := e.post(t, "installation", "i1", ev); rec.Code != 202 {
@@ -146,6 +159,9 @@ func TestInstallationEventLogged(t *testing.T) {
 	entry := e.log.LastEntry()
 	if entry == nil || entry.Message != "installation event" || entry.Data["installation"] != int64(42) || entry.Data["account"] != "NixOS" {
 		t.Fatalf("last log entry %+v", entry)
+	}
+	if changed.Load() != 1 {
+		t.Errorf("an installation event told GitHubChanged %d times, want 1 (the repositories the App reaches may have changed)", changed.Load())
 	}
 }
 

@@ -51,6 +51,11 @@ var (
 // probeEvent is the event kind Revert logs after each probe round.
 const probeEvent = "revert.probe"
 
+// CheckedEvent is the event kind Revert logs for a marker whose file it
+// read and found the marker in, when no probe is configured: the marker
+// is read again once RevertOptions.Every has passed.
+const CheckedEvent = "revert.checked"
+
 // ProbeRequestedEvent is the event kind that asks for a marker's attribute
 // (the event's Attr) to be probed at the next Revert, whenever it was last
 // probed ("@markbot recheck").
@@ -110,8 +115,10 @@ type RevertSummary struct {
 	// to start, the Hydra probe jobset could not be read); their markers
 	// are tried again next time.
 	ProbeErrors []RevertNote
-	// Checked is the number of markers read at the base branch.
-	Checked int
+	// Markers is the number of markers on the base branch (merged, or
+	// probing); Checked how many of them were read there: with a probe
+	// configured, only the due ones.
+	Markers, Checked int
 	// HumanOwned are markers a human edited or removed: let go.
 	HumanOwned []RevertNote
 	// Moved are markers whose position line changed; state follows.
@@ -193,59 +200,8 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 	if err != nil {
 		return nil, fmt.Errorf("revert: %w", err)
 	}
+	sum.Markers = len(markers)
 
-	// Fate: read each marker at the base branch.
-	files := map[string]*string{}
-	var tracked []state.Marker
-	for _, m := range markers {
-		l := log.WithFields(logrus.Fields{"attr": m.Attr, "marker": m.ID, "file": m.File})
-		src, ok := files[m.File]
-		if !ok {
-			src, err = readFile(ctx, gh, o.Owner, o.Repo, o.Base, m.File)
-			if err != nil {
-				if ctx.Err() != nil {
-					return sum, ctx.Err()
-				}
-				l.WithError(err).Warn("revert: cannot read the marker's file; trying again next cycle")
-				sum.Unreadable = append(sum.Unreadable, RevertNote{m.Attr, err.Error()})
-				continue
-			}
-			files[m.File] = src
-		}
-		sum.Checked++
-		var f fate
-		if src == nil {
-			f = fate{kind: fateHuman, reason: fmt.Sprintf("%s no longer exists on %s", m.File, o.Base)}
-		} else {
-			f = findMarker(m, []byte(*src))
-		}
-		switch f.kind {
-		case fateUnknown:
-			l.Warn("revert: " + f.reason + "; trying again next cycle")
-			sum.Unreadable = append(sum.Unreadable, RevertNote{m.Attr, f.reason})
-		case fateHuman:
-			reason := "marker in " + m.File + " taken over by a human: " + f.reason
-			l.WithField("reason", f.reason).Info("revert: marker is human-owned now")
-			sum.HumanOwned = append(sum.HumanOwned, RevertNote{m.Attr, f.reason})
-			if !o.DryRun {
-				if _, err := st.TransitionMarker(ctx, m.ID, state.HumanOwned, reason); err != nil {
-					return sum, fmt.Errorf("revert: %w", err)
-				}
-			}
-		case fateTracked:
-			if f.line != m.Line {
-				l.WithFields(logrus.Fields{"line": m.Line, "now": f.line}).Info("revert: marker's position moved")
-				sum.Moved = append(sum.Moved, RevertNote{m.Attr, fmt.Sprintf("line %d → %d", m.Line, f.line)})
-				if !o.DryRun {
-					if err := st.SetMarkerPosition(ctx, m.ID, m.File, f.line); err != nil {
-						return sum, fmt.Errorf("revert: %w", err)
-					}
-				}
-				m.Line = f.line
-			}
-			tracked = append(tracked, m)
-		}
-	}
 	// A marker still "probing" is left from a run interrupted during its
 	// local build (a crash, a shutdown): it goes back to merged when there
 	// is nothing to build now, and is due at once otherwise.
@@ -256,8 +212,32 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		_, err := st.TransitionMarker(ctx, m.ID, state.Merged, why)
 		return err
 	}
-	if (o.ProbeJobset == "" && o.Local == nil) || len(tracked) == 0 {
+	noProbe := o.ProbeJobset == "" && o.Local == nil
+	if noProbe {
+		// Nothing is ever due: each marker's file is read once every
+		// Every (CheckedEvent records when), so that a human's change to
+		// it is seen without reading every file every cycle.
+		var stale []state.Marker
+		for _, m := range markers {
+			ev, err := st.Events(ctx, state.EventFilter{Kind: CheckedEvent, Attr: m.Attr, Limit: 1})
+			if err != nil {
+				return sum, fmt.Errorf("revert: %w", err)
+			}
+			if m.State == state.Probing || len(ev) == 0 || o.Every <= 0 || o.Now().Sub(ev[0].At) >= o.Every {
+				stale = append(stale, m)
+			}
+		}
+		tracked, err := fates(ctx, gh, st, o, log, stale, sum)
+		if err != nil {
+			return sum, err
+		}
 		for _, m := range tracked {
+			if !o.DryRun {
+				if _, err := st.Log(ctx, state.Event{Kind: CheckedEvent, Attr: m.Attr,
+					Message: fmt.Sprintf("marker %d still markbot's at %s:%d", m.ID, m.File, m.Line)}); err != nil {
+					return sum, fmt.Errorf("revert: %w", err)
+				}
+			}
 			if err := settle(m, "no probe configured"); err != nil {
 				return sum, fmt.Errorf("revert: %w", err)
 			}
@@ -265,10 +245,13 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		return sum, nil
 	}
 
-	// Which markers are due.
-	cur := currentDrvs(o.Master, tracked)
-	var due []state.Marker
-	for _, m := range tracked {
+	// Which markers are due, from state alone (their probes, a recheck
+	// asked for, the derivations of the newest evaluation); only those are
+	// read on the base branch, so a cycle with nothing due reads no file.
+	cur := currentDrvs(o.Master, markers)
+	whys := map[int64]string{}
+	var candidates []state.Marker
+	for _, m := range markers {
 		latest, err := st.LatestProbes(ctx, m.ID)
 		if err != nil {
 			return sum, fmt.Errorf("revert: %w", err)
@@ -293,17 +276,24 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 			why = "its last local build was interrupted"
 		}
 		if why != "" {
-			due = append(due, m)
-			sum.Due = append(sum.Due, RevertNote{m.Attr, why})
-			log.WithFields(logrus.Fields{"attr": m.Attr, "marker": m.ID}).Debug("probe: due: " + why)
+			whys[m.ID] = why
+			candidates = append(candidates, m)
 		}
 	}
+	// Fate: read each due marker at the base branch.
+	due, err := fates(ctx, gh, st, o, log, candidates, sum)
+	if err != nil {
+		return sum, err
+	}
+	for _, m := range due {
+		sum.Due = append(sum.Due, RevertNote{m.Attr, whys[m.ID]})
+		log.WithFields(logrus.Fields{"attr": m.Attr, "marker": m.ID}).Debug("probe: due: " + whys[m.ID])
+	}
 	if len(due) == 0 {
-		sum.NotDue = true
-		log.WithFields(logrus.Fields{"tracked": len(tracked), "every": o.Every}).Debug("revert: no marker due for a probe")
+		sum.NotDue = len(candidates) == 0
+		log.WithFields(logrus.Fields{"markers": len(markers), "every": o.Every}).Debug("revert: no marker due for a probe")
 		return sum, nil
 	}
-
 	// Probe: Hydra's allowBroken jobset first, then local builds of what it
 	// did not build.
 	round := map[int64][]state.Probe{} // this round's results, by marker
@@ -379,13 +369,13 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 	}
 	sum.Changes = changes
 	narrowed := sum.Narrowed()
-	counts := logrus.Fields{"eval": sum.ProbeEval, "tracked": len(tracked), "due": len(due), "builds": len(sum.Builds),
+	counts := logrus.Fields{"eval": sum.ProbeEval, "tracked": len(markers), "due": len(due), "builds": len(sum.Builds),
 		"green": len(changes) - narrowed, "narrowed": narrowed, "partial": len(sum.Partial), "failing": len(sum.Failing)}
 	log.WithFields(counts).Info("probe: read")
 	if !o.DryRun {
 		details, _ := json.Marshal(counts)
 		if _, err := st.Log(ctx, state.Event{Kind: probeEvent, Details: details,
-			Message: fmt.Sprintf("probe: %d of %d due markers green, %d to narrow (%d tracked)", len(changes)-narrowed, len(due), narrowed, len(tracked))}); err != nil {
+			Message: fmt.Sprintf("probe: %d of %d due markers green, %d to narrow (%d tracked)", len(changes)-narrowed, len(due), narrowed, len(markers))}); err != nil {
 			return sum, fmt.Errorf("revert: %w", err)
 		}
 	}
@@ -401,7 +391,7 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 			if cr.Kind != prs.KindUnmark || (cr.Outcome != prs.OutcomeHumanChanged && cr.Outcome != prs.OutcomeNotMarked) {
 				continue
 			}
-			for _, m := range tracked {
+			for _, m := range due {
 				if m.Attr != firstAttr(cr.Attrs) {
 					continue
 				}
@@ -423,45 +413,6 @@ func firstAttr(attrs []string) string {
 		return ""
 	}
 	return attrs[0]
-}
-
-// readFile reads path at ref through internal/ghfile (one request up to
-// 1 MB, two above; refused over 64 MiB or GitHub's 100 MB, naming the file
-// and its size); nil without error when it does not exist.
-func readFile(ctx context.Context, gh RepoContents, owner, repo, ref, path string) (*string, error) {
-	f, err := ghfile.Reader{API: gh, Owner: owner, Repo: repo}.Read(ctx, ref, path)
-	if err != nil || f == nil {
-		return nil, err
-	}
-	s := string(f.Content)
-	return &s, nil
-}
-
-type fateKind int
-
-const (
-	fateUnknown fateKind = iota // cannot tell this time (the file does not parse)
-	fateTracked                 // markbot's marker as written, at line
-	fateHuman                   // edited or removed by a human
-)
-
-type fate struct {
-	kind   fateKind
-	line   int
-	reason string
-}
-
-// findMarker decides a marker's fate from its file at the base branch,
-// through prs.FindMarker (the search marking PR drops use too).
-func findMarker(m state.Marker, src []byte) fate {
-	r := prs.FindMarker(m.File, src, m.Line, m.BuildURL)
-	switch r.Status {
-	case prs.MarkerFound:
-		return fate{kind: fateTracked, line: r.Line}
-	case prs.MarkerGone:
-		return fate{kind: fateHuman, reason: r.Reason}
-	}
-	return fate{kind: fateUnknown, reason: r.Reason}
 }
 
 type probeKey struct{ attr, system string }

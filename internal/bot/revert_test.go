@@ -353,6 +353,16 @@ func TestRevertProbeOlderThanMarkerAndNoProbe(t *testing.T) {
 	if sum.Checked != 5 || sum.ProbeEval != 0 || len(sum.Changes) != 0 || len(sum.HumanOwned) != 0 {
 		t.Errorf("no probe: %+v", sum)
 	}
+	// Each file is read again only once probe.every has passed.
+	o.Every = time.Hour
+	e.gh.ResetStats()
+	if sum, err = Revert(context.Background(), e.hc, e.gh.Client(), e.st, e.pub, o); err != nil || sum.Checked != 0 || e.gh.Requests() != 0 {
+		t.Errorf("no probe, within probe.every: checked %d, %d requests, %v", sum.Checked, e.gh.Requests(), err)
+	}
+	o.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if sum, err = Revert(context.Background(), e.hc, e.gh.Client(), e.st, e.pub, o); err != nil || sum.Checked != 5 || sum.Markers != 5 {
+		t.Errorf("no probe, after probe.every: checked %d of %d, %v", sum.Checked, sum.Markers, err)
+	}
 	// A green probe from before the markers says nothing.
 	e.probeEval(900001, time.Now().Add(-24*time.Hour).Unix(), map[string]map[string]int{"cmatrix": on(0, allSystems...)})
 	sum = e.revert(t, RevertOptions{})
@@ -541,5 +551,56 @@ stdenv.mkDerivation {
 				}
 			}
 		})
+	}
+}
+
+// TestRevertReadsOnlyDueMarkers: a marker's file is read on the base
+// branch only when the marker is due for a probe, so a cycle with nothing
+// due makes no GitHub request for its markers; a human's change to a
+// marker that is not due is seen once it is (here: a recheck).
+func TestRevertReadsOnlyDueMarkers(t *testing.T) {
+	githubtest.RequireGit(t)
+	e := newRevertEnv(t)
+	e.markAndMerge(t)
+	now := time.Now().Unix()
+	e.probeEval(900001, now+60, map[string]map[string]int{
+		"cmatrix": on(1, allSystems...), "figlet": on(1, allSystems...), "sl": on(1, allSystems...),
+		"pv": on(1, "x86_64-darwin", "aarch64-darwin"), "python312Packages.requests": on(1, "x86_64-linux"),
+	})
+	const contents = "GET /repos/{owner}/{repo}/contents/{path...}"
+	e.gh.ResetStats()
+	sum := e.revert(t, RevertOptions{Every: time.Hour}) // the merges recorded; all never probed: all due
+	if sum.Checked != 5 || len(sum.Due) != 5 || e.gh.RequestCount(contents) == 0 {
+		t.Fatalf("first probe: checked %d, due %d, %d file reads", sum.Checked, len(sum.Due), e.gh.RequestCount(contents))
+	}
+
+	// A human edits figlet's marker; nothing is due within the hour.
+	fig, err := e.gh.File("master", figletFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(fig), "broken = true;", "broken = stdenv.hostPlatform.isDarwin;", 1)
+	if _, err := e.gh.Commit("master", "figlet: only broken on darwin", map[string]*string{figletFile: str(edited)}); err != nil {
+		t.Fatal(err)
+	}
+	e.gh.ResetStats()
+	sum = e.revert(t, RevertOptions{Every: time.Hour})
+	if !sum.NotDue || sum.Checked != 0 || e.gh.Requests() != 0 {
+		t.Errorf("nothing due: not due %v, checked %d, %d GitHub requests: %v", sum.NotDue, sum.Checked, e.gh.Requests(), e.gh.RequestCounts())
+	}
+	if m := e.marker(t, "figlet"); m.State != state.Merged {
+		t.Errorf("figlet %s before it was due", m.State)
+	}
+
+	// A recheck of figlet: due, read, and left to the human.
+	if _, err := e.st.Log(t.Context(), state.Event{Kind: ProbeRequestedEvent, Attr: "figlet", Message: "recheck"}); err != nil {
+		t.Fatal(err)
+	}
+	sum = e.revert(t, RevertOptions{Every: time.Hour})
+	if sum.Checked != 1 || len(sum.HumanOwned) != 1 || sum.HumanOwned[0].Attr != "figlet" {
+		t.Errorf("after the recheck: checked %d, human-owned %v", sum.Checked, sum.HumanOwned)
+	}
+	if m := e.marker(t, "figlet"); m.State != state.HumanOwned {
+		t.Errorf("figlet %s after its recheck", m.State)
 	}
 }

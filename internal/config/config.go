@@ -244,6 +244,10 @@ type ServerConfig struct {
 	Listen string `yaml:"listen"`
 	// CycleInterval between scheduled cycles, at least 5m.
 	CycleInterval time.Duration `yaml:"cycle_interval"`
+	// ResyncInterval is the longest a cycle trusts what the webhooks told
+	// of markbot's pull requests instead of reading them again (0: read
+	// every cycle; else at least 5m).
+	ResyncInterval time.Duration `yaml:"resync_interval"`
 	// MaxBodyBytes a webhook request may carry.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// PublicURL is where the server is reached from outside, for the
@@ -318,9 +322,10 @@ func Default() *Config {
 		},
 		State: StateConfig{Path: DefaultStatePath},
 		Server: ServerConfig{
-			Listen:        DefaultListen,
-			CycleInterval: 6 * time.Hour,
-			MaxBodyBytes:  25 << 20,
+			Listen:         DefaultListen,
+			CycleInterval:  6 * time.Hour,
+			ResyncInterval: 24 * time.Hour,
+			MaxBodyBytes:   25 << 20,
 		},
 		Compare: []CompareConfig{},
 		Watch:   []WatchConfig{},

@@ -390,6 +390,9 @@ func (k *checker) server() {
 	if s.CycleInterval < MinCycleInterval {
 		k.fail("server.cycle_interval", "must be at least %s, got %s", FormatDuration(MinCycleInterval), FormatDuration(s.CycleInterval))
 	}
+	if s.ResyncInterval != 0 && s.ResyncInterval < MinCycleInterval {
+		k.fail("server.resync_interval", "must be 0 (read every cycle) or at least %s, got %s", FormatDuration(MinCycleInterval), FormatDuration(s.ResyncInterval))
+	}
 	if s.MaxBodyBytes < 1<<10 || s.MaxBodyBytes > 1<<30 {
 		k.fail("server.max_body_bytes", "must be between 1KiB and 1GiB, got %s", s.MaxBodyBytes)
 	}

@@ -85,6 +85,7 @@ func TestInvalidValues(t *testing.T) {
 		{"server", "listen: 8080", "server.listen", `want HOST:PORT like 127.0.0.1:8080 or :8080, got "8080"`},
 		{"server", "listen: ':99999'", "server.listen", `got ":99999"`},
 		{"server", "cycle_interval: 1m", "server.cycle_interval", `must be at least 5m, got 1m`},
+		{"server", "resync_interval: 1m", "server.resync_interval", `must be 0 (read every cycle) or at least 5m, got 1m`},
 		{"server", "max_body_bytes: 0", "server.max_body_bytes", `must be between 1KiB and 1GiB, got 0`},
 		{"server", "max_body_bytes: 2GiB", "server.max_body_bytes", `got 2GiB`},
 		{"server", "max_body_bytes: lots", "server.max_body_bytes", `want a size in bytes like 26214400 or 25MiB, got "lots"`},

@@ -44,6 +44,7 @@ type Pulls interface {
 
 // Issues labels pull requests and comments on them.
 type Issues interface {
+	Get(ctx context.Context, owner, repo string, number int) (*github.Issue, *github.Response, error)
 	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
 	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
 	ListComments(ctx context.Context, owner, repo string, number int, opts *github.IssueListCommentsOptions) ([]*github.IssueComment, *github.Response, error)

@@ -81,10 +81,11 @@ func humanPRs(t *testing.T, f *fixture, n int) {
 
 // TestCallsPerRun measures the reads of a steady-state run (every change
 // already covered by an open markbot PR) in a repository with many open PRs
-// by humans: base ref and commit, one matching-refs page, one PR lookup per
-// markbot branch; none of them grows with the humans' PRs. (The contents
-// reads are for the two changes no PR covers: htop, refused, and
-// macos-notify-bridge, already broken.) Listing every open PR instead cost
+// by humans: one matching-refs page, one lookup per markbot branch (the
+// issue of the PR state knows there); none of them grows with the humans'
+// PRs. (The base ref and commit and the contents reads are for the two
+// changes no PR covers: htop, refused, and macos-notify-bridge, already
+// broken.) Listing every open PR instead cost
 // one page per 100 open PRs: measured with 101 human and 3 markbot PRs,
 // 7 requests and 424 kB before (2 pages) against 8 requests and 24 kB now;
 // on nixpkgs (~5,000 open PRs) about 50 large pages against one small
@@ -130,9 +131,10 @@ func TestCallsPerRun(t *testing.T) {
 		"GET /repos/{owner}/{repo}/git/ref/{ref...}":           1,
 		"GET /repos/{owner}/{repo}/git/commits/{sha}":          1,
 		"GET /repos/{owner}/{repo}/git/matching-refs/{ref...}": 1,
-		"GET /repos/{owner}/{repo}/pulls":                      3, // one per markbot branch
-		"GET /repos/{owner}/{repo}/pulls/{number}":             1, // the merged one: state learns it
-		"GET /repos/{owner}/{repo}/contents/{path...}":         2,
+		// One per markbot branch, each of whose PRs state knows: read as
+		// an issue (the merged one too: state learns it from there).
+		"GET /repos/{owner}/{repo}/issues/{number}":    3,
+		"GET /repos/{owner}/{repo}/contents/{path...}": 2,
 	}
 	if !mapsEqual(counts, want) {
 		t.Errorf("requests %v, want %v", counts, want)

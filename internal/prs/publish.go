@@ -217,11 +217,14 @@ type run struct {
 	// this run's sync read, for keepView.
 	fromView    bool
 	pendingView *view
-	open        []*botPR
-	covered     map[string]*botPR
-	skips       map[string]skipInfo
-	branches    map[string]string
-	contents    map[string]*string
+	// closedIssues are PRs state records as open that knownOpen found
+	// closed, for syncClosed.
+	closedIssues map[int]*github.Issue
+	open         []*botPR
+	covered      map[string]*botPR
+	skips        map[string]skipInfo
+	branches     map[string]string
+	contents     map[string]*string
 	// revContents are files at other commits (the evaluated revisions),
 	// by commit and path (revision.go).
 	revContents map[string]map[string]*string
@@ -393,72 +396,6 @@ func (r *run) readBase(ctx context.Context) error {
 	return nil
 }
 
-// listOpen finds the open markbot PRs: every PR of markbot's has its head
-// on a branch with the prefix in the head repository, so it asks GitHub for
-// the open PRs of each branch listBranches found (head=owner:branch, one
-// small request per branch) instead of paging through all of the
-// repository's open PRs (about 50 large pages on nixpkgs). The pulls list
-// is consistent at once, unlike Search, so a PR created a second ago by a
-// run that then crashed is found. Any base counts: a PR whose base a human
-// changed still covers its attributes. A PR whose branch was deleted is
-// not missed: GitHub closes it, and syncClosed reads it.
-func (r *run) listOpen(ctx context.Context) error {
-	seen := map[int]bool{}
-	for _, branch := range slices.Sorted(maps.Keys(r.branches)) {
-		opts := &github.PullRequestListOptions{State: "open", Head: r.headOwner + ":" + branch, ListOptions: github.ListOptions{PerPage: 100}}
-		for {
-			var page []*github.PullRequest
-			var resp *github.Response
-			err := r.call(ctx, "GET pulls head="+opts.Head, func(ctx context.Context) (_ *github.Response, err error) {
-				page, resp, err = r.gh.Pulls.List(ctx, r.o.Owner, r.o.Repo, opts)
-				return resp, err
-			})
-			if err != nil {
-				return err
-			}
-			for _, pr := range page {
-				if bp, ok := r.asBotPR(pr); ok && !seen[bp.Number] {
-					seen[bp.Number] = true
-					r.addOpen(bp)
-				}
-			}
-			if resp == nil || resp.NextPage == 0 {
-				break
-			}
-			opts.Page = resp.NextPage
-		}
-	}
-	return nil
-}
-
-func (r *run) addOpen(bp *botPR) {
-	r.open = append(r.open, bp)
-	for _, a := range bp.Attrs {
-		r.covered[a] = bp
-	}
-}
-
-func (r *run) asBotPR(pr *github.PullRequest) (*botPR, bool) {
-	head := pr.GetHead()
-	owner := head.GetRepo().GetOwner().GetLogin()
-	if owner == "" {
-		owner = head.GetUser().GetLogin()
-	}
-	if !strings.HasPrefix(head.GetRef(), r.o.BranchPrefix) || !strings.EqualFold(owner, r.headOwner) {
-		return nil, false
-	}
-	h, ok := ParseHidden(pr.GetBody())
-	if !ok {
-		return nil, false
-	}
-	bp := &botPR{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: head.GetRef(), HeadSHA: head.GetSHA(),
-		Kind: h.Kind, Attrs: h.Attrs, Narrow: h.Narrow}
-	for _, l := range pr.Labels {
-		bp.Labels = append(bp.Labels, l.GetName())
-	}
-	return bp, true
-}
-
 // filter leaves out changes an open PR covers or a human closed recently.
 func (r *run) filter(ctx context.Context, changes []Change) ([]Change, error) {
 	var todo []Change
@@ -492,32 +429,6 @@ changes:
 		todo = append(todo, c)
 	}
 	return todo, nil
-}
-
-// listBranches reads the branches with markbot's prefix in the head
-// repository (one request per 100 branches). listOpen looks up their PRs,
-// and publishBatch knows from it whether a batch's branch exists.
-func (r *run) listBranches(ctx context.Context) error {
-	r.branches = map[string]string{}
-	opts := &github.ReferenceListOptions{Ref: "heads/" + r.o.BranchPrefix, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		var refs []*github.Reference
-		var resp *github.Response
-		err := r.call(ctx, "GET matching-refs", func(ctx context.Context) (_ *github.Response, err error) {
-			refs, resp, err = r.gh.headGit().ListMatchingRefs(ctx, r.headOwner, r.headRepo, opts)
-			return resp, err
-		})
-		if err != nil {
-			return err
-		}
-		for _, ref := range refs {
-			r.branches[strings.TrimPrefix(ref.GetRef(), "refs/heads/")] = ref.GetObject().GetSHA()
-		}
-		if resp == nil || resp.NextPage == 0 {
-			return nil
-		}
-		opts.Page = resp.NextPage
-	}
 }
 
 // publishBatch edits, commits, opens and finishes one PR.

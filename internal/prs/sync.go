@@ -36,12 +36,18 @@ func (r *run) syncClosed(ctx context.Context) error {
 			continue
 		}
 		var pr *github.PullRequest
-		err := r.call(ctx, fmt.Sprintf("GET pull #%d", sp.Number), func(ctx context.Context) (resp *github.Response, err error) {
-			pr, resp, err = r.gh.Pulls.Get(ctx, r.o.Owner, r.o.Repo, sp.Number)
-			return resp, err
-		})
-		if err != nil {
-			return err
+		if is := r.closedIssues[sp.Number]; is != nil {
+			// Read as an issue by listOpen: closed, merged or not.
+			pr = &github.PullRequest{Number: is.Number, State: is.State, ClosedAt: is.ClosedAt,
+				Merged: github.Bool(is.GetPullRequestLinks().MergedAt != nil)}
+		} else {
+			err := r.call(ctx, fmt.Sprintf("GET pull #%d", sp.Number), func(ctx context.Context) (resp *github.Response, err error) {
+				pr, resp, err = r.gh.Pulls.Get(ctx, r.o.Owner, r.o.Repo, sp.Number)
+				return resp, err
+			})
+			if err != nil {
+				return err
+			}
 		}
 		switch {
 		case pr.GetState() == "open":
