@@ -149,6 +149,7 @@ func runCycleViews(ctx context.Context, cfg *config.Config, dryRun bool, views *
 		Cache:         cache,
 		MaxChanges:    cfg.Policy.MaxOpenPRs * cfg.Policy.MaxMarkersPerPR,
 		Markers:       markersOf(store),
+		Refusals:      refusalsOf(store),
 		Lookback:      breaks.DefaultLookback,
 		RangeCache:    filepath.Join(filepath.Dir(cache.Dir()), "broke-between.json"),
 		LogCache:      hydra.LogTailsDir(cache),
@@ -298,6 +299,17 @@ func markersOf(st *state.Store) func(context.Context) ([]state.Marker, error) {
 	return func(ctx context.Context) ([]state.Marker, error) {
 		// The states bot.Cycle looks at: those on the base branch, and reverted.
 		return st.Markers(ctx, state.Merged, state.Probing, state.Reverting, state.Reverted)
+	}
+}
+
+// refusalsOf reads the mark changes refused within prs.RefusedFor (nil
+// without a store: a dry run tries everything).
+func refusalsOf(st *state.Store) func(context.Context) ([]prs.Refusal, error) {
+	if st == nil {
+		return nil
+	}
+	return func(ctx context.Context) ([]prs.Refusal, error) {
+		return prs.Refusals(ctx, st, time.Now().Add(-prs.RefusedFor))
 	}
 }
 

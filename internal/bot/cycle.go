@@ -54,6 +54,12 @@ type Options struct {
 	// evaluation's failure is the evidence the revert answered, and master
 	// has not been evaluated since.
 	Markers func(context.Context) ([]state.Marker, error)
+	// Refusals, if set, gives the mark changes the publisher could not make
+	// recently (prs.Refusals: refused, unreadable, already broken). A
+	// change whose failing build is the one refused is not proposed again
+	// (it would get the same answer), and does not take a place under
+	// MaxChanges.
+	Refusals func(context.Context) ([]prs.Refusal, error)
 	// ConfirmBudget bounds the failing builds a cycle asks Hydra about
 	// (Decide; failures.DefaultConfirmBudget when 0).
 	ConfirmBudget int
@@ -151,6 +157,13 @@ func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Optio
 		}
 		changes, skipped = withoutMarked(changes, skipped, markers, res.NewestTime, res.Newest)
 	}
+	if o.Refusals != nil {
+		refusals, err := o.Refusals(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("locate: %w", err)
+		}
+		changes, skipped = withoutRefused(changes, skipped, refusals)
+	}
 	sum.Skipped = skipped
 	for _, s := range skipped {
 		log.WithField("attr", s.Attrs[0]).Info("locate: not proposed: " + s.Reason)
@@ -203,6 +216,29 @@ func Cycle(ctx context.Context, h Hydra, index IndexFunc, pub Publisher, o Optio
 		return sum, fmt.Errorf("publish: %w", err)
 	}
 	return sum, nil
+}
+
+// withoutRefused takes out the changes refused for the failing build they
+// come for again: the same build, so the same file and the same answer.
+func withoutRefused(changes []prs.Change, skipped []Skipped, refusals []prs.Refusal) ([]prs.Change, []Skipped) {
+	if len(refusals) == 0 {
+		return changes, skipped
+	}
+	by := map[string]prs.Refusal{}
+	for _, r := range refusals {
+		by[r.Attr] = r
+	}
+	var out []prs.Change
+	for _, c := range changes {
+		r, ok := by[c.Attr()]
+		if !ok || r.BuildID != c.BuildID {
+			out = append(out, c)
+			continue
+		}
+		skipped = append(skipped, Skipped{Attrs: c.Attrs, Reason: fmt.Sprintf("%s on %s (build %d): %s; not tried again until its failing build changes or %s",
+			r.Outcome, r.At.UTC().Format(time.DateOnly), r.BuildID, r.Reason, r.At.Add(prs.RefusedFor).UTC().Format(time.DateOnly))})
+	}
+	return out, skipped
 }
 
 // withoutMarked takes out the changes for attributes markbot's markers

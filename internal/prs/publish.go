@@ -304,6 +304,9 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) (*Result, err
 			break
 		}
 	}
+	if err := r.recordRefusals(ctx, changes); err != nil {
+		errs = append(errs, fmt.Errorf("publishing: recording refusals: %w", err))
+	}
 	return r.res, errors.Join(errs...)
 }
 
