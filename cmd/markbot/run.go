@@ -141,7 +141,8 @@ func runCycleViews(ctx context.Context, cfg *config.Config, dryRun bool, views *
 	// The packages index (~100 MB) is loaded at most once a run, and only
 	// when the marking or the revert side needs it: the newest
 	// evaluation's (its tarball job's), else packages.source's.
-	index := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
+	index := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log,
+		Cache: hydra.PackagesCache{Dir: hydra.PackagesCacheDir(cache)}}
 	sum, cerr := bot.Cycle(ctx, hc, index.Index, pub, bot.Options{
 		Project: project, Jobset: jobset,
 		Evaluations:   cfg.Hydra.Evaluations,

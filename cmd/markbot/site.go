@@ -178,7 +178,8 @@ func readWatched(ctx context.Context, cfg *config.Config, w config.Watched, js *
 	key := hc.BaseURL() + " " + strconv.FormatInt(newest.Eval, 10)
 	ix, ok := indexes.get(key)
 	if !ok {
-		src := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log}
+		src := &bot.IndexSource{Hydra: hc, Fallback: cfg.Packages.Source, Load: cfg.PackagesLoadOptions(), Log: log,
+			Cache: hydra.PackagesCache{Dir: hydra.PackagesCacheDir(cache)}}
 		if bi, err := src.Index(ctx, newest); err == nil {
 			ix, _ = bi.(*nixpkgs.Index)
 			indexes.put(key, ix)

@@ -274,7 +274,7 @@ func withoutMarked(changes []prs.Change, skipped []Skipped, markers []state.Mark
 
 // PackagesHydra is what IndexSource needs of Hydra (*hydra.Client).
 type PackagesHydra interface {
-	EvalPackages(ctx context.Context, evalID int64, maxBytes int64) (io.ReadCloser, *hydra.TarballInfo, error)
+	EvalPackagesCached(ctx context.Context, evalID, maxBytes int64, pc hydra.PackagesCache) (io.ReadCloser, *hydra.TarballInfo, error)
 }
 
 // IndexSource chooses the packages index a run locates with. First the
@@ -298,7 +298,10 @@ type IndexSource struct {
 	// MaxBytes caps the decompressed packages.json read from Hydra (0:
 	// hydra.DefaultMaxPackagesBytes).
 	MaxBytes int64
-	Log      logrus.FieldLogger
+	// Cache keeps the evaluations' verified indexes between runs
+	// (hydra.PackagesCache; zero: downloaded every run).
+	Cache hydra.PackagesCache
+	Log   logrus.FieldLogger
 
 	mu     sync.Mutex
 	loaded *nixpkgs.Index
@@ -360,7 +363,7 @@ func (s *IndexSource) Index(ctx context.Context, newest *hydra.EvalRecords) (Ind
 
 // fromEvaluation reads the packages index of the evaluation's tarball job.
 func (s *IndexSource) fromEvaluation(ctx context.Context, e *hydra.EvalRecords) (*nixpkgs.Index, error) {
-	rc, info, err := s.Hydra.EvalPackages(ctx, e.Eval, s.MaxBytes)
+	rc, info, err := s.Hydra.EvalPackagesCached(ctx, e.Eval, s.MaxBytes, s.Cache)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +379,7 @@ func (s *IndexSource) fromEvaluation(ctx context.Context, e *hydra.EvalRecords) 
 		log = logrus.StandardLogger()
 	}
 	log.WithFields(logrus.Fields{"eval": e.Eval, "eval_revision": orUnknown(e.Revision), "build": info.Build,
-		"url": info.URL, "packages": idx.Len(), "verified": info.Verified}).Info("locate: packages index of the evaluation")
+		"url": info.URL, "packages": idx.Len(), "verified": info.Verified, "kept": info.Cached}).Info("locate: packages index of the evaluation")
 	return idx, nil
 }
 

@@ -36,7 +36,7 @@ type fakeTarball struct {
 	calls atomic.Int32
 }
 
-func (f *fakeTarball) EvalPackages(ctx context.Context, evalID int64, maxBytes int64) (io.ReadCloser, *hydra.TarballInfo, error) {
+func (f *fakeTarball) EvalPackagesCached(ctx context.Context, evalID, maxBytes int64, _ hydra.PackagesCache) (io.ReadCloser, *hydra.TarballInfo, error) {
 	f.calls.Add(1)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err

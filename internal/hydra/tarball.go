@@ -138,6 +138,8 @@ type TarballInfo struct {
 	// product's sha256hash (false: Hydra had none).
 	SHA256   string
 	Verified bool
+	// Cached: opened from a PackagesCache, with no request.
+	Cached bool `json:"-"`
 }
 
 // tarballBuild is what EvalPackages reads of /build/{id}.
@@ -340,6 +342,7 @@ type packagesReader struct {
 	url   string
 	left  int64
 	limit int64
+	keep  bool // a PackagesCache's file: closed, not removed
 }
 
 func newPackagesReader(f *os.File, u string, limit int64) *packagesReader {
@@ -380,9 +383,12 @@ func (p *packagesReader) wrap(err error) error {
 	return fmt.Errorf("%s: brotli: %w", p.url, err)
 }
 
-// Close closes and removes the downloaded file.
+// Close closes and removes the downloaded file (a PackagesCache's stays).
 func (p *packagesReader) Close() error {
 	err := p.file.Close()
+	if p.keep {
+		return err
+	}
 	if rerr := os.Remove(p.file.Name()); err == nil {
 		err = rerr
 	}
