@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +94,30 @@ func TestDecideHydraNotAnswering(t *testing.T) {
 	if _, err := Decide(context.Background(), failing, nil, history, p, 0, nil); err == nil {
 		t.Error("without a cache a failure to answer did not stop the decision")
 	}
+}
+
+// FuzzUnanswered: whatever unanswered.json holds, reading it never panics,
+// and what is saved back reads the same.
+func FuzzUnanswered(f *testing.F) {
+	f.Add([]byte(`{"since":{"1002":"2026-12-01T10:00:00Z"}}`))
+	f.Add([]byte(`{"since":{"x":1}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cache, err := hydra.OpenCache(t.TempDir(), "https://hydra.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(filepath.Dir(cache.Dir()), "unanswered.json")
+		os.WriteFile(path, b, 0o644)
+		now := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+		u := loadUnanswered(cache)
+		u.since(7, now)
+		if err := u.save(now); err != nil {
+			t.Fatal(err)
+		}
+		v := loadUnanswered(cache)
+		if _, ok := v.Since[7]; !ok || len(v.Since) != len(u.Since) {
+			t.Fatalf("saved %v, read back %v", u.Since, v.Since)
+		}
+	})
 }

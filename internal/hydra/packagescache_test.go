@@ -2,6 +2,8 @@ package hydra_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -123,4 +125,30 @@ func TestPackagesCachePrunes(t *testing.T) {
 			t.Fatalf("kept %v, want %v", names, want)
 		}
 	}
+}
+
+// FuzzPackagesCacheOpen: whatever the kept files hold (damage, another
+// version's description), opening them never panics, and never yields an
+// index whose bytes do not hash to what its description records.
+func FuzzPackagesCacheOpen(f *testing.F) {
+	f.Add([]byte(`{"Eval":7,"Verified":true,"SHA256":"00","Bytes":3}`), []byte("abc"))
+	f.Add([]byte(`{"Eval":7,"Verified":true,"SHA256":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","Bytes":3,"URL":"u"}`), []byte("abc"))
+	f.Add([]byte(`not json`), []byte{})
+	f.Fuzz(func(t *testing.T, meta, data []byte) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "eval-7.json"), meta, 0o644)
+		os.WriteFile(filepath.Join(dir, "eval-7.json.br"), data, 0o644)
+		c := tarballClient(t, "http://127.0.0.1:1") // never reached when the cache answers
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // a miss fails at once instead of asking
+		rc, info, err := c.EvalPackagesCached(ctx, 7, 1<<20, hydra.PackagesCache{Dir: dir})
+		if err != nil {
+			return
+		}
+		defer rc.Close()
+		sum := sha256.Sum256(data)
+		if !info.Cached || info.SHA256 != hex.EncodeToString(sum[:]) || info.Bytes != int64(len(data)) {
+			t.Fatalf("opened %+v for %d bytes hashing to %x", info, len(data), sum)
+		}
+	})
 }
