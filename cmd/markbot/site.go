@@ -23,6 +23,7 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
+	"github.com/nixpkgs-markbot/markbot/internal/prs"
 	"github.com/nixpkgs-markbot/markbot/internal/report"
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
@@ -135,6 +136,14 @@ func buildSite(ctx context.Context, cfg *config.Config, baseURL string, indexes 
 		}
 		if s.PRs, err = st.PRs(ctx); err != nil {
 			return nil, err
+		}
+		refusals, err := prs.Refusals(ctx, st, time.Now().Add(-prs.RefusedFor))
+		if err != nil {
+			return nil, err
+		}
+		s.Refusals = map[string]string{}
+		for _, r := range refusals {
+			s.Refusals[r.Attr] = fmt.Sprintf("%s (build %d, %s): %s", r.Outcome, r.BuildID, r.At.UTC().Format(time.DateOnly), r.Reason)
 		}
 		report.FromState(site, s, people)
 	}

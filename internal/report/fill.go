@@ -146,6 +146,9 @@ type State struct {
 	PRs []state.PR
 	// RepoURL is the repository they are in ("https://github.com/NixOS/nixpkgs").
 	RepoURL string
+	// Refusals are why markbot could not mark an attribute, by attribute
+	// (prs.Refusals, as text).
+	Refusals map[string]string
 }
 
 // FromState sets the PR and Marker of site's failures from st, and adds
@@ -191,6 +194,8 @@ func FromState(site *Site, st State, ix *nixpkgs.Index) {
 		have[[2]string{f.Jobset, f.Attr}] = true
 		if m := live[f.Attr]; m != nil {
 			attach(f, m)
+		} else if why := st.Refusals[f.Attr]; why != "" {
+			f.Refused = why
 		}
 	}
 	attrs := make([]string, 0, len(live))

@@ -102,9 +102,11 @@ func TestFromState(t *testing.T) {
 		{Jobset: "nixpkgs/unstable", Attr: "hello", Systems: []string{"x86_64-linux"}},
 		{Jobset: "nixpkgs/staging-next", Attr: "hello", Systems: []string{"x86_64-linux"}},
 		{Jobset: "nixpkgs/unstable", Attr: "python313Packages.requests"},
+		{Jobset: "nixpkgs/unstable", Attr: "haskellPackages.elm"},
 	}
 	st := State{
-		RepoURL: "https://github.com/NixOS/nixpkgs/",
+		Refusals: map[string]string{"haskellPackages.elm": "refused (build 9, 2026-11-01): cabal2nix output", "hello": "already-broken"},
+		RepoURL:  "https://github.com/NixOS/nixpkgs/",
 		Markers: []state.Marker{
 			{ID: 1, Attr: "hello", State: state.Proposed, PR: 10},
 			{ID: 2, Attr: "marked", Attrs: []string{"marked", "marked2"}, State: state.Merged, PR: 11, Systems: []string{"aarch64-darwin"},
@@ -130,6 +132,12 @@ func TestFromState(t *testing.T) {
 	if hello.Marker == nil || hello.Marker.State != "proposed" || hello.PR == nil ||
 		*hello.PR != (PRRef{Number: 10, URL: "https://github.com/NixOS/nixpkgs/pull/10", Kind: "mark", State: "open"}) {
 		t.Errorf("hello: %+v %+v", hello.Marker, hello.PR)
+	}
+	if elm := by["nixpkgs/unstable haskellPackages.elm"]; elm.Refused != "refused (build 9, 2026-11-01): cabal2nix output" || elm.Marker != nil {
+		t.Errorf("haskellPackages.elm: refused %q, marker %+v", elm.Refused, elm.Marker)
+	}
+	if hello.Refused != "" {
+		t.Errorf("hello has a marker, yet shows a refusal: %q", hello.Refused)
 	}
 	if by["nixpkgs/staging-next hello"].Marker == nil {
 		t.Error("the marker is not on staging-next's failure")

@@ -160,6 +160,10 @@ type Failure struct {
 	PR *PRRef
 	// Marker is markbot's marker for it, if any.
 	Marker *MarkerRef
+	// Refused is why markbot did not mark it, when it tried and could not
+	// (State.Refusals: a shape it does not write, a file it cannot read,
+	// already broken); "": it did not, or there is a marker.
+	Refused string
 }
 
 // Range is a span of nixpkgs history.

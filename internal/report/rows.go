@@ -223,6 +223,10 @@ func writeRow(b *bytes.Buffer, t *tableData, f *Failure) {
 	b.WriteString(`<td class="pr">`)
 	writePR(b, f.PR, false)
 	b.WriteString("</td>\n<td class=\"marker\">")
+	if f.Marker == nil && f.Refused != "" {
+		b.WriteString("not marked: ")
+		escText(b, f.Refused)
+	}
 	if m := f.Marker; m != nil {
 		escText(b, m.State)
 		if !m.LastProbe.IsZero() {

@@ -46,7 +46,8 @@ func sampleFailures() []Failure {
 		PR:          &PRRef{Number: 4200, URL: "https://github.com/NixOS/nixpkgs/pull/4200", Kind: "mark", State: "merged"},
 		Marker:      &MarkerRef{State: "merged", LastProbe: t0.Add(24 * time.Hour), ProbeResult: "still fails on x86_64-linux"}}
 	orphan := Failure{Jobset: "nixpkgs/unstable", Attr: "orphan", Systems: []string{"aarch64-linux"}, Since: t0,
-		Builds: []Build{HydraBuild(hydraURL, "aarch64-linux", 312345000)}}
+		Builds:  []Build{HydraBuild(hydraURL, "aarch64-linux", 312345000)},
+		Refused: "refused (build 312345000, 2026-11-01): " + hostileWho}
 	evil := Failure{Jobset: "nixpkgs/staging-next", Attr: hostileAttr, Name: hostileName,
 		Systems: []string{"x86_64-linux"}, Since: t0,
 		Builds:      []Build{{System: "x86_64-linux", BuildURL: "javascript:alert(4)", LogURL: "https://hydra.nixos.org/build/1/log?a=\"b\"&c=<d>"}},
