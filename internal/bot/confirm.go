@@ -14,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/nixpkgs-markbot/markbot/internal/atomicfile"
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
 )
@@ -153,9 +154,5 @@ func (u *unanswered) save(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	tmp := u.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, u.path)
+	return atomicfile.WriteFile(u.path, b, 0o644)
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nixpkgs-markbot/markbot/internal/atomicfile"
 )
 
 // LogTails keeps log tails in Dir, one file per build and line count (""
@@ -54,11 +56,5 @@ func (l LogTails) Put(build int64, n int, lines []string) {
 	for _, line := range lines {
 		sb.WriteString(strings.ReplaceAll(line, "\n", " ") + "\n")
 	}
-	p := l.path(build, n)
-	tmp := p + ".tmp"
-	if os.WriteFile(tmp, []byte(sb.String()), 0o644) == nil {
-		if os.Rename(tmp, p) != nil {
-			os.Remove(tmp)
-		}
-	}
+	_ = atomicfile.WriteFile(l.path(build, n), []byte(sb.String()), 0o644)
 }

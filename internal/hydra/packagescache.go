@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nixpkgs-markbot/markbot/internal/atomicfile"
 )
 
 // PackagesCache keeps verified packages indexes in Dir ("" keeps nothing),
@@ -142,11 +144,7 @@ func (pc PackagesCache) put(evalID int64, src string, info *TarballInfo) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(meta+".tmp", b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(meta+".tmp", meta); err != nil {
-		os.Remove(meta + ".tmp")
+	if err := atomicfile.WriteFile(meta, b, 0o644); err != nil {
 		return err
 	}
 	pc.prune()

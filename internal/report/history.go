@@ -12,9 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/nixpkgs-markbot/markbot/internal/atomicfile"
 )
 
 // History keeps the feed entries between runs:
@@ -206,49 +207,8 @@ func (h FileHistory) Save(entries []Tracked) error {
 	if err != nil {
 		return fmt.Errorf("report: history: %w", err)
 	}
-	if err := writeFileAtomic(h.Path, b); err != nil {
+	if err := atomicfile.WriteFile(h.Path, b, 0o644); err != nil {
 		return fmt.Errorf("report: history: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path by data: a temporary file in the same
-// directory, synced, renamed over path, and the directory synced.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
 	}
 	return nil
 }

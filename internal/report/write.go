@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/nixpkgs-markbot/markbot/internal/atomicfile"
 )
 
 const (
@@ -147,18 +149,18 @@ func WriteSite(dir string, site *Site) (WriteStats, error) {
 		return stats, fmt.Errorf("report: syncing the new site: %w", err)
 	}
 	for d := range dirs {
-		if err := syncDir(filepath.Join(tmp, d)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Join(tmp, d)); err != nil {
 			return stats, fmt.Errorf("report: %w", err)
 		}
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return stats, fmt.Errorf("report: %w", err)
 	}
 	if err := swapIn(tmp, dir); err != nil {
 		return stats, fmt.Errorf("report: publishing %s: %w", dir, err)
 	}
 	ok = true
-	if err := syncDir(parent); err != nil {
+	if err := atomicfile.SyncDir(parent); err != nil {
 		return stats, fmt.Errorf("report: %w", err)
 	}
 	return stats, nil
