@@ -42,7 +42,8 @@ func (r *run) listBranches(ctx context.Context) error {
 	}
 }
 
-// listOpen finds the open markbot PRs: every PR of markbot's has its head
+// listOpen finds the open markbot PRs (recorded: those state records as
+// open): every PR of markbot's has its head
 // on a branch with the prefix in the head repository, so it asks GitHub for
 // the open PRs of each branch listBranches found (head=owner:branch, one
 // small request per branch) instead of paging through all of the
@@ -57,17 +58,11 @@ func (r *run) listBranches(ctx context.Context) error {
 // moves with master, in every pull request it answers with, so the pulls
 // list of an open PR is a new answer each cycle, while the issue is the
 // same until the PR changes, and a conditional read of it costs nothing.
-func (r *run) listOpen(ctx context.Context) error {
+func (r *run) listOpen(ctx context.Context, recorded []state.PR) error {
 	known := map[string]state.PR{}
-	if r.st != nil {
-		recorded, err := r.st.PRs(ctx, state.PROpen)
-		if err != nil {
-			return err
-		}
-		for _, sp := range recorded {
-			if sp.Branch != "" {
-				known[sp.Branch] = sp
-			}
+	for _, sp := range recorded {
+		if sp.Branch != "" {
+			known[sp.Branch] = sp
 		}
 	}
 	seen := map[int]bool{}

@@ -20,28 +20,23 @@ import (
 	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
-// syncClosed looks at the PRs state records as open that are no longer
+// syncClosed looks at the PRs state records as open (recorded, read by
+// sync before listOpen) that are no longer
 // listed open: merged ones move their markers on; closed ones are a human's
 // no, and their attributes are skipped for SkipFor.
-func (r *run) syncClosed(ctx context.Context) error {
-	if r.st == nil {
-		return nil
-	}
-	recorded, err := r.st.PRs(ctx, state.PROpen)
-	if err != nil {
-		return err
-	}
+func (r *run) syncClosed(ctx context.Context, recorded []state.PR) error {
 	for _, sp := range recorded {
 		if slices.ContainsFunc(r.open, func(b *botPR) bool { return b.Number == sp.Number }) {
 			continue
 		}
 		var pr *github.PullRequest
+		var err error
 		if is := r.closedIssues[sp.Number]; is != nil {
 			// Read as an issue by listOpen: closed, merged or not.
 			pr = &github.PullRequest{Number: is.Number, State: is.State, ClosedAt: is.ClosedAt,
 				Merged: github.Bool(is.GetPullRequestLinks().MergedAt != nil)}
 		} else {
-			err := r.call(ctx, fmt.Sprintf("GET pull #%d", sp.Number), func(ctx context.Context) (resp *github.Response, err error) {
+			err = r.call(ctx, fmt.Sprintf("GET pull #%d", sp.Number), func(ctx context.Context) (resp *github.Response, err error) {
 				pr, resp, err = r.gh.Pulls.Get(ctx, r.o.Owner, r.o.Repo, sp.Number)
 				return resp, err
 			})

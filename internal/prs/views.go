@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nixpkgs-markbot/markbot/internal/state"
 )
 
 // Views keeps the last sync of markbot's pull requests for the Publishers
@@ -137,10 +139,17 @@ func (r *run) sync(ctx context.Context, useView bool) error {
 	if err := r.listBranches(ctx); err != nil {
 		return err
 	}
-	if err := r.listOpen(ctx); err != nil {
+	var recorded []state.PR // the PRs state records as open
+	if r.st != nil {
+		var err error
+		if recorded, err = r.st.PRs(ctx, state.PROpen); err != nil {
+			return err
+		}
+	}
+	if err := r.listOpen(ctx, recorded); err != nil {
 		return err
 	}
-	if err := r.syncClosed(ctx); err != nil {
+	if err := r.syncClosed(ctx, recorded); err != nil {
 		return err
 	}
 	if r.o.Views != nil && !r.o.DryRun {
