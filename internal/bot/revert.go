@@ -233,7 +233,7 @@ func Revert(ctx context.Context, h ProbeHydra, gh RepoContents, st RevertStore, 
 		}
 		for _, m := range tracked {
 			if !o.DryRun {
-				if _, err := st.Log(ctx, state.Event{Kind: CheckedEvent, Attr: m.Attr,
+				if _, err := st.Log(ctx, state.Event{At: o.Now(), Kind: CheckedEvent, Attr: m.Attr,
 					Message: fmt.Sprintf("marker %d still markbot's at %s:%d", m.ID, m.File, m.Line)}); err != nil {
 					return sum, fmt.Errorf("revert: %w", err)
 				}

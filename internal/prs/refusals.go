@@ -77,7 +77,7 @@ func (r *run) recordRefusals(ctx context.Context, changes []Change) error {
 			}
 		}
 		details, _ := json.Marshal(refusalDetails{BuildID: c.BuildID, File: c.File, Outcome: cr.Outcome, Reason: cr.Reason})
-		if _, err := r.st.Log(ctx, state.Event{Kind: RefusedEvent, Attr: c.Attr(), Details: details,
+		if _, err := r.st.Log(ctx, state.Event{At: r.o.Now(), Kind: RefusedEvent, Attr: c.Attr(), Details: details,
 			Message: fmt.Sprintf("%s (build %d): %s: %s", c.Attr(), c.BuildID, cr.Outcome, cr.Reason)}); err != nil {
 			return err
 		}

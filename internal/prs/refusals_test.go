@@ -50,6 +50,16 @@ func TestRecordsRefusals(t *testing.T) {
 			t.Errorf("htop's newest refusal names build %d, want 312000106", r.BuildID)
 		}
 	}
+	// RefusedFor later, the same build is recorded again, and a reading
+	// since then has only that.
+	f.mu.Lock()
+	f.offset += RefusedFor
+	f.mu.Unlock()
+	f.mustPublish([]Change{c}, nil)
+	rs, _ = Refusals(ctx, f.st, f.now().Add(-RefusedFor))
+	if len(rs) != 1 || rs[0].Attr != "htop" || rs[0].BuildID != 312000106 {
+		t.Errorf("refusals within RefusedFor, RefusedFor later: %+v; want htop's again", rs)
+	}
 	// A dry run records nothing.
 	f2 := newFixture(t, nil)
 	f2.mustPublish(seedChanges(), func(o *Options) { o.DryRun = true })
