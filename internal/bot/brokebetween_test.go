@@ -24,6 +24,23 @@ func (p *recordingPublisher) Publish(_ context.Context, changes []prs.Change) (*
 	return &prs.Result{}, nil
 }
 
+// staticHydra serves s behind hydratest's model of hydra.nixos.org's front
+// end for the test's lifetime: the front end (its request counts), a
+// client of it, the URL and a silent logger.
+func staticHydra(t *testing.T, s *hydratest.Static) (*hydratest.FrontEnd, *hydra.Client, string, *logrus.Logger) {
+	t.Helper()
+	front := hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200})
+	srv := httptest.NewServer(front)
+	t.Cleanup(srv.Close)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	hc, err := hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 100, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return front, hc, srv.URL, log
+}
+
 // TestCycleBrokeBetween: the changes a cycle publishes carry where each
 // failure started. foo built in evaluation 2 of the three read (from the
 // history, no request); bar last built in evaluation 1, before them (a
@@ -44,15 +61,7 @@ func TestCycleBrokeBetween(t *testing.T) {
 		AddEval(2, 10*day, barBad, fooOK, baz).
 		AddEval(3, 20*day, barBad, fooBad, baz).
 		AddEval(4, 30*day, barBad, fooBad2, baz)
-	front := hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200})
-	srv := httptest.NewServer(front)
-	defer srv.Close()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	hc, err := hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 100, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, hc, hydraURL, log := staticHydra(t, s)
 	idx := fakeIndex{"foo": pkg("foo", "pkgs/foo.nix:3"), "bar": pkg("bar", "pkgs/bar.nix:3"), "baz": pkg("baz", "pkgs/baz.nix:3")}
 	index := func(context.Context, *hydra.EvalRecords) (Index, error) { return idx, nil }
 	pol := failures.DefaultPolicy()
@@ -64,7 +73,7 @@ func TestCycleBrokeBetween(t *testing.T) {
 		{40, map[string]string{"foo": "2..3 exact", "bar": "1..2", "baz": "unknown"}},
 		{0, map[string]string{"foo": "2..3 exact", "bar": "unknown", "baz": "unknown"}},
 	} {
-		cache, _ := hydra.OpenCache(t.TempDir(), srv.URL)
+		cache, _ := hydra.OpenCache(t.TempDir(), hydraURL)
 		pub := &recordingPublisher{}
 		_, err := Cycle(context.Background(), hc, index, pub, Options{Project: "nixpkgs", Jobset: "unstable", Evaluations: 3,
 			Policy: pol, Cache: cache, Lookback: tt.lookback, Log: log})
@@ -105,20 +114,12 @@ func TestCycleKeepsRanges(t *testing.T) {
 	ok := hydratest.B(20, "ok."+sys, sys, 0, drv('c', "ok-1"), 10, 20)
 	day := int64(86400)
 	s.AddEval(1, 1*day, barOK, ok).AddEval(2, 10*day, barBad, ok).AddEval(3, 20*day, barBad, ok).AddEval(4, 30*day, barBad, ok)
-	front := hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200})
-	srv := httptest.NewServer(front)
-	defer srv.Close()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	hc, err := hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 100, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	front, hc, hydraURL, log := staticHydra(t, s)
 	idx := fakeIndex{"bar": pkg("bar", "pkgs/bar.nix:3")}
 	index := func(context.Context, *hydra.EvalRecords) (Index, error) { return idx, nil }
 	pol := failures.DefaultPolicy()
 	pol.Evaluations, pol.MinDays, pol.MinDerivations = 2, 1, 1
-	cache, _ := hydra.OpenCache(t.TempDir(), srv.URL)
+	cache, _ := hydra.OpenCache(t.TempDir(), hydraURL)
 	for _, tt := range []struct {
 		rangeCache, logCache string
 		want                 []int // job lookups and log reads in each of two cycles

@@ -2,13 +2,9 @@ package bot
 
 import (
 	"context"
-	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sirupsen/logrus"
 
 	"github.com/nixpkgs-markbot/markbot/internal/failures"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra"
@@ -29,14 +25,7 @@ func TestCycleSkipsRefused(t *testing.T) {
 	foo := hydratest.B(20, "foo."+sys, sys, 1, drv('c', "foo-1"), 1*day, 1*day+10)
 	bar := hydratest.B(30, "bar."+sys, sys, 1, drv('d', "bar-1"), 10*day, 10*day+10)
 	s.AddEval(1, 11*day, foo, bar).AddEval(2, 20*day, foo, bar)
-	srv := httptest.NewServer(hydratest.HydraNixosOrg(hydratest.New(s), hydratest.FrontEndOptions{Rate: 200}))
-	defer srv.Close()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	hc, err := hydra.New(hydra.Options{BaseURL: srv.URL, Rate: 100, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, hc, hydraURL, log := staticHydra(t, s)
 	idx := fakeIndex{"foo": pkg("foo", "pkgs/foo.nix:3"), "bar": pkg("bar", "pkgs/bar.nix:3")}
 	index := func(context.Context, *hydra.EvalRecords) (Index, error) { return idx, nil }
 	pol := failures.DefaultPolicy()
@@ -51,7 +40,7 @@ func TestCycleSkipsRefused(t *testing.T) {
 		{"foo refused for an older build", []prs.Refusal{{Attr: "foo", BuildID: 19, Outcome: prs.OutcomeRefused, Reason: "no meta", At: time.Now()}}, "foo"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cache, _ := hydra.OpenCache(t.TempDir(), srv.URL)
+			cache, _ := hydra.OpenCache(t.TempDir(), hydraURL)
 			pub := &recordingPublisher{}
 			sum, err := Cycle(context.Background(), hc, index, pub, Options{Project: "nixpkgs", Jobset: "unstable", Evaluations: 2,
 				Policy: pol, Cache: cache, MaxChanges: 1, Log: log,
