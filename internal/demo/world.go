@@ -1,7 +1,7 @@
 package demo
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/nixpkgs-markbot/markbot/internal/githubtest"
 	"github.com/nixpkgs-markbot/markbot/internal/hydra/hydratest"
+	"github.com/nixpkgs-markbot/markbot/internal/nixpkgs"
 )
 
 // ProbeJobset is the demo's jobset evaluated with allowBroken.
@@ -236,31 +237,27 @@ func (w *World) AddProbeEval(at time.Time, green map[string][]string) {
 	w.Probe.AddEval(w.probeID, at.Unix(), builds...)
 }
 
-// Maintainers returns the sample index's maintainers as collaborators of
-// the fake repository.
-func Maintainers() ([]githubtest.User, error) {
+// sampleIndex is examples/packages.json, read as markbot reads an index.
+func sampleIndex() (*nixpkgs.Index, error) {
 	data, err := PackagesJSON()
 	if err != nil {
 		return nil, err
 	}
-	var index struct {
-		Packages map[string]struct {
-			Meta struct {
-				Maintainers []struct {
-					GitHub   string `json:"github"`
-					GitHubID int64  `json:"githubId"`
-					Name     string `json:"name"`
-				} `json:"maintainers"`
-			} `json:"meta"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(data, &index); err != nil {
-		return nil, fmt.Errorf("examples/packages.json: %w", err)
+	return nixpkgs.Read(bytes.NewReader(data), "examples/packages.json")
+}
+
+// Maintainers returns the sample index's maintainers as collaborators of
+// the fake repository.
+func Maintainers() ([]githubtest.User, error) {
+	ix, err := sampleIndex()
+	if err != nil {
+		return nil, err
 	}
 	seen := map[int64]bool{}
 	var users []githubtest.User
-	for _, p := range index.Packages {
-		for _, m := range p.Meta.Maintainers {
+	for _, a := range ix.Attrs() {
+		p, _ := ix.Lookup(a)
+		for _, m := range p.Maintainers {
 			if m.GitHubID != 0 && !seen[m.GitHubID] {
 				seen[m.GitHubID] = true
 				users = append(users, githubtest.User{Login: m.GitHub, ID: m.GitHubID, Name: m.Name, Collaborator: true})
@@ -276,31 +273,15 @@ func Maintainers() ([]githubtest.User, error) {
 // repository, as nixpkgs' teams have: what a review request to a team
 // needs on the fake GitHub.
 func Teams() ([]githubtest.Team, error) {
-	data, err := PackagesJSON()
+	ix, err := sampleIndex()
 	if err != nil {
 		return nil, err
 	}
-	var index struct {
-		Packages map[string]struct {
-			Meta struct {
-				Teams []struct {
-					ShortName string `json:"shortName"`
-					GitHub    string `json:"github"`
-					GitHubID  int64  `json:"githubId"`
-					Members   []struct {
-						GitHub string `json:"github"`
-					} `json:"members"`
-				} `json:"teams"`
-			} `json:"meta"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(data, &index); err != nil {
-		return nil, fmt.Errorf("examples/packages.json: %w", err)
-	}
 	seen := map[string]bool{}
 	var teams []githubtest.Team
-	for _, p := range index.Packages {
-		for _, t := range p.Meta.Teams {
+	for _, a := range ix.Attrs() {
+		p, _ := ix.Lookup(a)
+		for _, t := range p.Teams {
 			if t.GitHub == "" || seen[t.GitHub] {
 				continue
 			}
