@@ -1,12 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"testing"
-
-	"github.com/nixpkgs-markbot/markbot/internal/config"
-	"github.com/nixpkgs-markbot/markbot/internal/demo"
 )
 
 // TestRunCycleWithNothingNew: a second `markbot run` with no new
@@ -16,22 +11,8 @@ import (
 // packages index, log tails, ranges, whose failure a build is: kept in the
 // state directory). What the README's cost table states.
 func TestRunCycleWithNothingNew(t *testing.T) {
-	w, err := demo.NewWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	cfg, err := config.Load(w.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Hydra.RequestsPerSecond = 1000
-	run := func() {
-		t.Helper()
-		if _, err := runCycle(context.Background(), cfg, false, cliLogger(&bytes.Buffer{}, false), &bytes.Buffer{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w, cfg := demoWorld(t)
+	run := cycleRunner(t, cfg)
 	run()
 	before := map[string]int{}
 	for k, v := range w.Front.Stats().Requests {

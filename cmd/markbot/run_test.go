@@ -381,6 +381,23 @@ func TestRunLocalProbe(t *testing.T) {
 	}
 }
 
+// demoWorld is the demo's world (closed with the test) and its
+// configuration, Hydra's rate raised for tests.
+func demoWorld(t *testing.T) (*demo.World, *config.Config) {
+	t.Helper()
+	w, err := demo.NewWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	cfg, err := config.Load(w.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Hydra.RequestsPerSecond = 1000
+	return w, cfg
+}
+
 // cycleRunner returns a function running one markbot run cycle with cfg,
 // failing the test on an error (with the logs).
 func cycleRunner(t *testing.T, cfg *config.Config) func() *bot.Summary {

@@ -17,16 +17,7 @@ import (
 // markbot site over the demo's world: two watched jobsets (master, marked,
 // and the allow-broken probe jobset, reported), after one marking cycle.
 func TestSiteFromTwoWatchedJobsets(t *testing.T) {
-	w, err := demo.NewWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	cfg, err := config.Load(w.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Hydra.RequestsPerSecond = 1000
+	w, cfg := demoWorld(t)
 	if _, err := runCycle(context.Background(), cfg, false, cliLogger(&bytes.Buffer{}, false), &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
